@@ -1,0 +1,166 @@
+//! The RTM frame codec: requests out, responses and pushes in.
+//!
+//! Wire shapes (customer-api-3.6.md §2, agent-api-3.6.md §2):
+//! * request  `{request_id?, action, payload?, version?}`
+//! * response `{request_id?, action, type:"response", success, payload}`; errors in
+//!   `payload.error {type, message, data?}`
+//! * push     `{action, type:"push", payload?, request_id?, version?}`
+//!
+//! Decoding never panics: anything that is not one of the two incoming shapes is a
+//! [`FrameError`] naming what was wrong, and the session reports and skips it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, ErrorCode};
+
+/// Largest text frame the codec accepts (bytes). The transports also configure their
+/// WebSocket with this limit so a hostile peer cannot make us buffer more.
+pub const MAX_FRAME_LEN: usize = 16 * 1024 * 1024;
+
+/// A request frame, client → server.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestFrame<'a> {
+    pub request_id: &'a str,
+    pub action: &'a str,
+    pub payload: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<&'a str>,
+}
+
+impl RequestFrame<'_> {
+    pub fn encode(&self) -> String {
+        // Serialising a struct of strings and a `Value` cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// A decoded frame, server → client.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    Response(Response),
+    Push(Push),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub request_id: Option<String>,
+    pub action: String,
+    /// `Ok(payload)` for `success:true`, `Err(error)` for `success:false`.
+    pub result: Result<Value, Error>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Push {
+    pub action: String,
+    /// Present only on the connection whose request caused the push ("push-response").
+    pub request_id: Option<String>,
+    pub version: Option<String>,
+    pub payload: Value,
+}
+
+/// Why an incoming text frame was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    #[error("frame of {len} bytes exceeds the {max} byte limit")]
+    TooLarge { len: usize, max: usize },
+    #[error("frame is not valid JSON: {0}")]
+    Json(String),
+    #[error("frame is not a JSON object")]
+    NotAnObject,
+    #[error("frame has no `action` string")]
+    MissingAction,
+    #[error("frame field `{field}` has the wrong type")]
+    WrongType { field: &'static str },
+    #[error("frame `type` is {0:?}, expected \"response\" or \"push\"")]
+    UnknownType(String),
+    #[error("response frame has no `success` boolean")]
+    MissingSuccess,
+}
+
+#[derive(Deserialize)]
+struct RawFrame {
+    #[serde(default)]
+    request_id: Option<Value>,
+    #[serde(default)]
+    action: Option<Value>,
+    #[serde(default, rename = "type")]
+    kind: Option<Value>,
+    #[serde(default)]
+    success: Option<Value>,
+    #[serde(default)]
+    payload: Option<Value>,
+    #[serde(default)]
+    version: Option<Value>,
+}
+
+fn opt_string(v: Option<Value>, field: &'static str) -> Result<Option<String>, FrameError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        // Other official clients use numeric ids; accept them as their decimal text.
+        Some(Value::Number(n)) if field == "request_id" => Ok(Some(n.to_string())),
+        Some(_) => Err(FrameError::WrongType { field }),
+    }
+}
+
+impl Frame {
+    /// Decode one text frame.
+    pub fn decode(text: &str) -> Result<Frame, FrameError> {
+        if text.len() > MAX_FRAME_LEN {
+            return Err(FrameError::TooLarge { len: text.len(), max: MAX_FRAME_LEN });
+        }
+        let value: Value = serde_json::from_str(text).map_err(|e| FrameError::Json(e.to_string()))?;
+        Self::from_value(value)
+    }
+
+    /// Decode an already parsed JSON value.
+    pub fn from_value(value: Value) -> Result<Frame, FrameError> {
+        if !value.is_object() {
+            return Err(FrameError::NotAnObject);
+        }
+        let raw: RawFrame = serde_json::from_value(value).map_err(|e| FrameError::Json(e.to_string()))?;
+        let action = opt_string(raw.action, "action")?.ok_or(FrameError::MissingAction)?;
+        let request_id = opt_string(raw.request_id, "request_id")?;
+        let version = opt_string(raw.version, "version")?;
+        let kind = opt_string(raw.kind, "type")?;
+        let payload = raw.payload.unwrap_or(Value::Object(Default::default()));
+        match kind.as_deref() {
+            Some("response") => {
+                let success = match raw.success {
+                    Some(Value::Bool(b)) => b,
+                    None | Some(Value::Null) => return Err(FrameError::MissingSuccess),
+                    Some(_) => return Err(FrameError::WrongType { field: "success" }),
+                };
+                let result = if success { Ok(payload) } else { Err(Error::from_error_payload(&payload)) };
+                Ok(Frame::Response(Response { request_id, action, result }))
+            }
+            Some("push") => Ok(Frame::Push(Push { action, request_id, version, payload })),
+            Some(other) => Err(FrameError::UnknownType(other.to_string())),
+            None => Err(FrameError::UnknownType(String::new())),
+        }
+    }
+}
+
+impl Error {
+    /// Build an error from a response payload `{"error": {"type", "message", "data"?}}`.
+    /// A payload without that shape still yields an error (code `INTERNAL`) that says so.
+    pub fn from_error_payload(payload: &Value) -> Error {
+        let err = payload.get("error");
+        let kind = err.and_then(|e| e.get("type")).and_then(Value::as_str);
+        let message = err.and_then(|e| e.get("message")).and_then(Value::as_str);
+        let data = err.and_then(|e| e.get("data")).filter(|d| !d.is_null()).cloned();
+        match kind {
+            Some(kind) => Error {
+                code: ErrorCode::from_wire(kind),
+                message: message.unwrap_or_default().to_string(),
+                data,
+            },
+            None => Error {
+                code: ErrorCode::Internal,
+                message: format!("error response without `error.type`: {payload}"),
+                data: None,
+            },
+        }
+    }
+}
