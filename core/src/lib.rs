@@ -9,11 +9,15 @@
 
 #![forbid(unsafe_code)]
 
+mod backoff;
 pub mod customer;
 pub mod error;
 pub mod model;
 pub mod request;
+mod timer;
+pub mod token;
 pub mod wire;
 
+pub use backoff::BackoffConfig;
 pub use error::{Error, ErrorCode};
 pub use request::Request;

@@ -1,9 +1,15 @@
 //! The customer side: Customer Chat API v3.6 actions, pushes, events and the session engine.
 
 pub mod actions;
+pub mod config;
 pub mod disconnect;
 pub mod events;
 pub mod pushes;
+pub mod session;
 
+pub use config::{CustomerData, CustomerPage, Endpoint, SessionConfig};
 pub use disconnect::DisconnectReason;
 pub use events::{Availability, Connected, Disconnected, Event, EventKind};
+pub use session::{
+    ConnectionId, CustomerSession, HistoryId, HistoryPage, Output, RequestId, RequestOptions, State,
+};
