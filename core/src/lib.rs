@@ -11,8 +11,10 @@
 
 pub mod customer;
 pub mod error;
+pub mod http;
 pub mod model;
 pub mod request;
+pub mod token;
 pub mod wire;
 
 pub use error::{Error, ErrorCode};
