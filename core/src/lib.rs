@@ -15,6 +15,7 @@ pub mod http;
 pub mod model;
 pub mod request;
 pub mod token;
+pub mod upload;
 pub mod wire;
 
 pub use error::{Error, ErrorCode};
