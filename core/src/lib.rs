@@ -12,10 +12,12 @@
 mod backoff;
 pub mod customer;
 pub mod error;
+pub mod http;
 pub mod model;
 pub mod request;
 mod timer;
 pub mod token;
+pub mod upload;
 pub mod wire;
 
 pub use backoff::BackoffConfig;

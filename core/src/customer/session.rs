@@ -699,7 +699,7 @@ impl CustomerSession {
         let base = self.config.endpoint.base_for(self.region.as_deref())?;
         Some(format!(
             "{base}/v{API_VERSION}/customer/rtm/ws?organization_id={}",
-            wire::encode_query_component(&self.config.organization_id)
+            crate::http::encode_query_component(&self.config.organization_id)
         ))
     }
 

@@ -165,18 +165,6 @@ impl Error {
     }
 }
 
-/// Percent-encode a query component (RFC 3986: everything but the unreserved set).
-pub(crate) fn encode_query_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 /// A frame as it may be logged: the value of any `token` field replaced by `<redacted>`.
 /// Frames without a token are returned unchanged.
 pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
