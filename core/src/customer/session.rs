@@ -1406,11 +1406,7 @@ impl CustomerSession {
                 }
                 self.emit_users(Some(&Value::Array(users)));
             }
-            "start_chat" | "resume_chat" => {
-                if let Some(chat) = payload.get("chat") {
-                    self.observe_chat(chat);
-                }
-            }
+            // start_chat / resume_chat: observed when their push-response arrived.
             _ => {}
         }
     }
