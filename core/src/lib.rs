@@ -13,6 +13,8 @@ mod backoff;
 pub mod customer;
 pub mod error;
 pub mod http;
+pub mod hub;
+pub mod identity;
 pub mod model;
 pub mod request;
 mod timer;
