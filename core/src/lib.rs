@@ -11,6 +11,7 @@
 
 mod backoff;
 pub mod customer;
+pub mod engine;
 pub mod error;
 pub mod http;
 pub mod hub;

@@ -26,7 +26,7 @@ fn disconnected(events: &[Event]) -> Vec<(String, bool, bool)> {
 #[test]
 fn auto_connect_off_waits_for_connect_and_fails_calls_with_no_connection() {
     let mut c = config();
-    c.auto_connect = false;
+    c.connection.auto_connect = false;
     let mut p = Peer::new(c);
     assert_eq!(p.s.state(), State::Idle);
     assert!(p.opened_urls.is_empty());
@@ -41,15 +41,15 @@ fn auto_connect_off_waits_for_connect_and_fails_calls_with_no_connection() {
 #[test]
 fn region_urls_follow_the_documented_hosts() {
     let mut c = config();
-    c.endpoint = Endpoint::Region("dal".into());
-    c.organization_id = "390e44e6 f1e6".into();
+    c.connection.endpoint = Endpoint::Region("dal".into());
+    c.connection.organization_id = "390e44e6 f1e6".into();
     let p = Peer::new(c);
     assert_eq!(
         p.opened_urls[0],
         "wss://api.livechatinc.com/v3.6/customer/rtm/ws?organization_id=390e44e6%20f1e6"
     );
     let mut c = config();
-    c.endpoint = Endpoint::Region("fra".into());
+    c.connection.endpoint = Endpoint::Region("fra".into());
     let p = Peer::new(c);
     assert!(p.opened_urls[0].starts_with("wss://api-fra.livechatinc.com/v3.6/customer/rtm/ws?"));
 }
@@ -216,9 +216,9 @@ fn login_that_never_answers_is_retried_with_backoff() {
 fn a_token_close_to_expiry_is_refreshed_before_login() {
     let mut c = config();
     // keep the socket alive through the long wait without scripting pings
-    c.keepalive.ping_interval = Duration::from_secs(100_000);
-    c.keepalive.unstable_after = Duration::from_secs(100_000);
-    c.keepalive.dead_after = Duration::from_secs(100_000);
+    c.connection.keepalive.ping_interval = Duration::from_secs(100_000);
+    c.connection.keepalive.unstable_after = Duration::from_secs(100_000);
+    c.connection.keepalive.dead_after = Duration::from_secs(100_000);
     let mut p = Peer::new(c);
     p.open();
     let mut t = support::token("c", p.now);
@@ -377,7 +377,7 @@ fn calls_made_while_reconnecting_are_queued_and_sent_after_login() {
 #[test]
 fn the_queue_is_bounded() {
     let mut c = config();
-    c.queue_limit = 3;
+    c.connection.queue_limit = 3;
     let mut p = Peer::new(c);
     let ids: Vec<_> = (0..4).map(|_| p.req("get_customer", json!({}))).collect();
     assert_eq!(p.err(ids[3]), &ErrorCode::QueueFull);
@@ -387,7 +387,7 @@ fn the_queue_is_bounded() {
 #[test]
 fn queued_calls_give_up_after_the_queue_timeout() {
     let mut c = config();
-    c.queue_timeout = Duration::from_secs(10);
+    c.connection.queue_timeout = Duration::from_secs(10);
     let mut p = Peer::new(c);
     let id = p.req("get_customer", json!({}));
     p.advance(Duration::from_secs(11));
@@ -577,7 +577,7 @@ fn paused_by_inactivity_resumes_on_connect() {
 #[test]
 fn misdirected_connection_switches_to_the_named_region() {
     let mut c = config();
-    c.endpoint = Endpoint::Custom {
+    c.connection.endpoint = Endpoint::Custom {
         default: "ws://127.0.0.1:1".into(),
         regions: [("fra".to_string(), "ws://127.0.0.1:2".to_string())].into(),
     };
@@ -596,7 +596,7 @@ fn misdirected_connection_switches_to_the_named_region() {
 #[test]
 fn misdirected_region_on_the_real_service_changes_host_immediately() {
     let mut c = config();
-    c.endpoint = Endpoint::Region("dal".into());
+    c.connection.endpoint = Endpoint::Region("dal".into());
     let mut p = Peer::new(c);
     p.login();
     p.push("customer_disconnected", json!({"reason": "misdirected_connection", "data": {"region": "fra"}}));

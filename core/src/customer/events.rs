@@ -34,18 +34,7 @@ pub struct Connected {
     pub dynamic_config: Option<Value>,
 }
 
-/// Payload of [`Event::Disconnected`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct Disconnected {
-    pub reason: DisconnectReason,
-    /// Whether the session reconnects on its own. `false` means it is paused (call
-    /// `connect()`) or destroyed (see [`Disconnected::destroyed`]).
-    pub will_reconnect: bool,
-    /// Whether the session destroyed itself; a destroyed session cannot be reused.
-    pub destroyed: bool,
-    /// The push's `data`, if any (e.g. `{"region":"fra"}`).
-    pub data: Option<Value>,
-}
+pub use crate::engine::Disconnected;
 
 macro_rules! customer_events {
     ( $( $(#[$doc:meta])* $variant:ident($payload:ty) = $wire:literal, )* ) => {
@@ -54,7 +43,7 @@ macro_rules! customer_events {
         #[non_exhaustive]
         pub enum Event {
             /// Logged in (first time and after every reconnect).
-            Connected(Connected),
+            Connected(Box<Connected>),
             /// The connection ended; see [`Disconnected::will_reconnect`].
             Disconnected(Disconnected),
             /// The customer id, emitted once, before the first `Connected`.

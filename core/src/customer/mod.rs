@@ -7,9 +7,10 @@ pub mod events;
 pub mod pushes;
 pub mod session;
 
-pub use config::{CustomerData, CustomerPage, Endpoint, SessionConfig};
+pub use config::{ConnectionConfig, CustomerData, CustomerPage, Endpoint, Keepalive, SessionConfig};
 pub use disconnect::DisconnectReason;
 pub use events::{Availability, Connected, Disconnected, Event, EventKind};
 pub use session::{
-    ConnectionId, CustomerSession, HistoryId, HistoryPage, Output, RequestId, RequestOptions, State,
+    ConnectionId, CustomerSession, CustomerSide, HistoryId, HistoryPage, Output, RequestId, RequestOptions,
+    State,
 };

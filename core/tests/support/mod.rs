@@ -27,7 +27,7 @@ pub struct Peer {
 
 pub fn config() -> SessionConfig {
     let mut c = SessionConfig::new("org-1", Endpoint::url("ws://127.0.0.1:9"));
-    c.seed = 1;
+    c.connection.seed = 1;
     c
 }
 
