@@ -1,14 +1,131 @@
 //! One typed request per Customer Chat API v3.6 RTM action (customer-api-3.6.md §3).
 //!
-//! STUB: only what the session engine needs; the full action list replaces this file.
+//! Every struct serialises to the action's wire `payload` (optional fields are left out when
+//! unset) and implements [`Request`] (action name + response type) and [`CustomerRequest`].
+//! Requests also deserialise, so a simulator can parse what clients send.
+//!
+//! Actions whose documented response is empty resolve to [`Empty`]. The push-completed actions
+//! (`start_chat`, `resume_chat`, `send_event`) resolve to the response payload merged with the
+//! push payload carrying the same `request_id`, hence the `Option` push fields on
+//! [`StartChatResponse`], [`ResumeChatResponse`] and [`SendEventResponse`].
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt;
 
-use crate::model::{Customer, Greeting};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+use crate::model::{
+    Access, Address, Agent, Chat, ChatEvent, ChatSummary, Customer, DeletedProperties, Form, FormType,
+    Greeting, GroupStatus, GroupStatusEntry, Properties, RichMessagePostback, SortOrder, Thread,
+};
+use crate::request::{CustomerRequest, Request};
+
+/// The response of actions documented with "no response payload". Accepts any JSON.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Empty {}
+
+impl<'de> Deserialize<'de> for Empty {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Empty, D::Error> {
+        serde::de::IgnoredAny::deserialize(d)?;
+        Ok(Empty {})
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// login
+// ---------------------------------------------------------------------------------------------
+
+/// `login`. Its `Debug` output never shows the token.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Login {
+    /// The access token **with its scheme**: `"Bearer dal:…"`.
+    pub token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<LoginCustomer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_page: Option<CustomerPage>,
+    /// What the last `customer_side_storage_updated` gave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_side_storage: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_mobile: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application: Option<Application>,
+    /// Push subscription: `{"3.6": ["incoming_chat", …]}` or `{"3.6": ["all"]}`; unset means
+    /// all pushes of the connection's version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushes: Option<BTreeMap<String, Vec<String>>>,
+    /// Undocumented in the API; the Customer SDK v5 sends it to tell browser tabs apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tab_id: Option<String>,
+}
+
+impl Login {
+    /// A login with only a token (`"Bearer …"`).
+    pub fn new(token: impl Into<String>) -> Login {
+        Login { token: token.into(), ..Login::default() }
+    }
+}
+
+impl fmt::Debug for Login {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Login")
+            .field("token", &"<redacted>")
+            .field("customer", &self.customer)
+            .field("customer_page", &self.customer_page)
+            .field("customer_side_storage", &self.customer_side_storage)
+            .field("is_mobile", &self.is_mobile)
+            .field("group_id", &self.group_id)
+            .field("referrer", &self.referrer)
+            .field("application", &self.application)
+            .field("pushes", &self.pushes)
+            .field("tab_id", &self.tab_id)
+            .finish()
+    }
+}
+
+/// `login.customer`: data to set on the customer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoginCustomer {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// Ordered list of one-key objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_fields: Option<Vec<Map<String, Value>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+}
+
+/// The page the customer is on (`login.customer_page`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerPage {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// `login.application`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_type: Option<String>,
+}
 
 /// An entry of the login response's `chats`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginChat {
     pub chat_id: String,
     #[serde(default)]
@@ -20,13 +137,818 @@ pub struct LoginChat {
 /// Response of `login`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoginResponse {
+    /// The customer, with `statistics`.
     pub customer: Customer,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
     #[serde(default)]
     pub has_active_thread: bool,
     #[serde(default)]
     pub chats: Vec<LoginChat>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub greeting: Option<Greeting>,
-    #[serde(default, rename = "__priv_dynamic_config")]
+    /// The private `__priv_dynamic_config`, raw.
+    #[serde(default, rename = "__priv_dynamic_config", skip_serializing_if = "Option::is_none")]
     pub dynamic_config: Option<Value>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// chats
+// ---------------------------------------------------------------------------------------------
+
+/// `list_chats`. Send either `page_id` alone, or `limit` / `sort_order`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListChats {
+    /// Default 10, max 25.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_order: Option<SortOrder>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_id: Option<String>,
+}
+
+impl ListChats {
+    /// The first page (server defaults).
+    pub fn new() -> ListChats {
+        ListChats::default()
+    }
+    /// A follow-up page.
+    pub fn page(page_id: impl Into<String>) -> ListChats {
+        ListChats { page_id: Some(page_id.into()), ..ListChats::default() }
+    }
+}
+
+/// Response of `list_chats`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListChatsResponse {
+    #[serde(default)]
+    pub chats_summary: Vec<ChatSummary>,
+    /// An estimate.
+    #[serde(default)]
+    pub total_chats: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_page_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_page_id: Option<String>,
+}
+
+/// `list_threads`. `limit` and `min_events_count` are mutually exclusive; `page_id` goes alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListThreads {
+    pub chat_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_order: Option<SortOrder>,
+    /// Default 3, max 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_id: Option<String>,
+    /// 1..=100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_events_count: Option<u32>,
+}
+
+impl ListThreads {
+    pub fn new(chat_id: impl Into<String>) -> ListThreads {
+        ListThreads { chat_id: chat_id.into(), ..ListThreads::default() }
+    }
+    /// A follow-up page.
+    pub fn page(chat_id: impl Into<String>, page_id: impl Into<String>) -> ListThreads {
+        ListThreads { page_id: Some(page_id.into()), ..ListThreads::new(chat_id) }
+    }
+}
+
+/// Response of `list_threads`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListThreadsResponse {
+    #[serde(default)]
+    pub threads: Vec<Thread>,
+    #[serde(default)]
+    pub found_threads: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_page_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_page_id: Option<String>,
+}
+
+/// `get_chat`; responds with the [`Chat`] and one thread (the latest unless `thread_id`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetChat {
+    pub chat_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+}
+
+impl GetChat {
+    pub fn new(chat_id: impl Into<String>) -> GetChat {
+        GetChat { chat_id: chat_id.into(), thread_id: None }
+    }
+    pub fn thread(chat_id: impl Into<String>, thread_id: impl Into<String>) -> GetChat {
+        GetChat { chat_id: chat_id.into(), thread_id: Some(thread_id.into()) }
+    }
+}
+
+/// The initial thread of `start_chat` / `resume_chat`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InitialThread {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<ChatEvent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+}
+
+/// `start_chat.chat`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StartChatData {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// Default: all agents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<Access>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<InitialThread>,
+}
+
+/// `start_chat`; completed by the `incoming_chat` push.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StartChat {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<StartChatData>,
+    /// Default true; false starts an inactive thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continuous: Option<bool>,
+    /// Not in the 3.6 API docs; the Customer SDK v5 sends it to include a welcome message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub welcome_message_id: Option<String>,
+}
+
+impl StartChat {
+    pub fn new() -> StartChat {
+        StartChat::default()
+    }
+    /// Start with these initial events.
+    pub fn with_events(events: Vec<ChatEvent>) -> StartChat {
+        StartChat {
+            chat: Some(StartChatData {
+                thread: Some(InitialThread { events, properties: None }),
+                ..StartChatData::default()
+            }),
+            ..StartChat::default()
+        }
+    }
+}
+
+/// Response of `start_chat` merged with its `incoming_chat` push.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartChatResponse {
+    pub chat_id: String,
+    pub thread_id: String,
+    /// Only when initial events were given (user-made ones only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_ids: Option<Vec<String>>,
+    /// From the `incoming_chat` push.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<Chat>,
+}
+
+/// `resume_chat.chat`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResumeChatData {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<Access>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<InitialThread>,
+}
+
+/// `resume_chat`; completed by the `incoming_chat` push.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResumeChat {
+    pub chat: ResumeChatData,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// true → continuous, false → not, unset → unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continuous: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub welcome_message_id: Option<String>,
+}
+
+impl ResumeChat {
+    pub fn new(chat_id: impl Into<String>) -> ResumeChat {
+        ResumeChat {
+            chat: ResumeChatData { id: chat_id.into(), ..ResumeChatData::default() },
+            ..ResumeChat::default()
+        }
+    }
+}
+
+/// Response of `resume_chat` merged with its `incoming_chat` push.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResumeChatResponse {
+    pub thread_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<Chat>,
+}
+
+/// `deactivate_chat` (`id` is the chat id).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeactivateChat {
+    pub id: String,
+}
+
+impl DeactivateChat {
+    pub fn new(chat_id: impl Into<String>) -> DeactivateChat {
+        DeactivateChat { id: chat_id.into() }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// events
+// ---------------------------------------------------------------------------------------------
+
+/// `send_event`; completed by the `incoming_event` push.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendEvent {
+    pub chat_id: String,
+    pub event: ChatEvent,
+    /// Inactive chats only: append to the last thread instead of failing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attach_to_last_thread: Option<bool>,
+}
+
+impl SendEvent {
+    pub fn new(chat_id: impl Into<String>, event: ChatEvent) -> SendEvent {
+        SendEvent { chat_id: chat_id.into(), event, attach_to_last_thread: None }
+    }
+    /// Builder: set `attach_to_last_thread: true`.
+    pub fn attach_to_last_thread(mut self) -> SendEvent {
+        self.attach_to_last_thread = Some(true);
+        self
+    }
+}
+
+/// Response of `send_event` merged with its `incoming_event` push.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendEventResponse {
+    pub event_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    /// The event as stored, from the push.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<ChatEvent>,
+}
+
+/// `delete_event` (new in 3.6).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteEvent {
+    pub chat_id: String,
+    pub thread_id: String,
+    pub event_id: String,
+}
+
+impl DeleteEvent {
+    pub fn new(
+        chat_id: impl Into<String>,
+        thread_id: impl Into<String>,
+        event_id: impl Into<String>,
+    ) -> DeleteEvent {
+        DeleteEvent { chat_id: chat_id.into(), thread_id: thread_id.into(), event_id: event_id.into() }
+    }
+}
+
+/// `send_rich_message_postback`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendRichMessagePostback {
+    pub chat_id: String,
+    pub thread_id: String,
+    pub event_id: String,
+    pub postback: RichMessagePostback,
+}
+
+impl SendRichMessagePostback {
+    pub fn new(
+        chat_id: impl Into<String>,
+        thread_id: impl Into<String>,
+        event_id: impl Into<String>,
+        postback: RichMessagePostback,
+    ) -> SendRichMessagePostback {
+        SendRichMessagePostback {
+            chat_id: chat_id.into(),
+            thread_id: thread_id.into(),
+            event_id: event_id.into(),
+            postback,
+        }
+    }
+}
+
+/// `send_sneak_peek`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendSneakPeek {
+    pub chat_id: String,
+    pub sneak_peek_text: String,
+}
+
+impl SendSneakPeek {
+    pub fn new(chat_id: impl Into<String>, sneak_peek_text: impl Into<String>) -> SendSneakPeek {
+        SendSneakPeek { chat_id: chat_id.into(), sneak_peek_text: sneak_peek_text.into() }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// properties
+// ---------------------------------------------------------------------------------------------
+
+/// `update_chat_properties` (`id` is the chat id).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateChatProperties {
+    pub id: String,
+    pub properties: Properties,
+}
+
+impl UpdateChatProperties {
+    pub fn new(chat_id: impl Into<String>, properties: Properties) -> UpdateChatProperties {
+        UpdateChatProperties { id: chat_id.into(), properties }
+    }
+}
+
+/// `delete_chat_properties`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteChatProperties {
+    pub id: String,
+    pub properties: DeletedProperties,
+}
+
+impl DeleteChatProperties {
+    pub fn new(chat_id: impl Into<String>, properties: DeletedProperties) -> DeleteChatProperties {
+        DeleteChatProperties { id: chat_id.into(), properties }
+    }
+}
+
+/// `update_thread_properties`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateThreadProperties {
+    pub chat_id: String,
+    pub thread_id: String,
+    pub properties: Properties,
+}
+
+impl UpdateThreadProperties {
+    pub fn new(
+        chat_id: impl Into<String>,
+        thread_id: impl Into<String>,
+        properties: Properties,
+    ) -> UpdateThreadProperties {
+        UpdateThreadProperties { chat_id: chat_id.into(), thread_id: thread_id.into(), properties }
+    }
+}
+
+/// `delete_thread_properties`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteThreadProperties {
+    pub chat_id: String,
+    pub thread_id: String,
+    pub properties: DeletedProperties,
+}
+
+impl DeleteThreadProperties {
+    pub fn new(
+        chat_id: impl Into<String>,
+        thread_id: impl Into<String>,
+        properties: DeletedProperties,
+    ) -> DeleteThreadProperties {
+        DeleteThreadProperties { chat_id: chat_id.into(), thread_id: thread_id.into(), properties }
+    }
+}
+
+/// `update_event_properties`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateEventProperties {
+    pub chat_id: String,
+    pub thread_id: String,
+    pub event_id: String,
+    pub properties: Properties,
+}
+
+impl UpdateEventProperties {
+    pub fn new(
+        chat_id: impl Into<String>,
+        thread_id: impl Into<String>,
+        event_id: impl Into<String>,
+        properties: Properties,
+    ) -> UpdateEventProperties {
+        UpdateEventProperties {
+            chat_id: chat_id.into(),
+            thread_id: thread_id.into(),
+            event_id: event_id.into(),
+            properties,
+        }
+    }
+}
+
+/// `delete_event_properties`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteEventProperties {
+    pub chat_id: String,
+    pub thread_id: String,
+    pub event_id: String,
+    pub properties: DeletedProperties,
+}
+
+impl DeleteEventProperties {
+    pub fn new(
+        chat_id: impl Into<String>,
+        thread_id: impl Into<String>,
+        event_id: impl Into<String>,
+        properties: DeletedProperties,
+    ) -> DeleteEventProperties {
+        DeleteEventProperties {
+            chat_id: chat_id.into(),
+            thread_id: thread_id.into(),
+            event_id: event_id.into(),
+            properties,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// customers
+// ---------------------------------------------------------------------------------------------
+
+/// `update_customer`: set at least one field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateCustomer {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_fields: Option<Vec<Map<String, Value>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub omnichannel: Option<Omnichannel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    /// Undocumented (Python SDK only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_is_default: Option<bool>,
+    /// Undocumented (Python SDK only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+}
+
+/// `update_customer.omnichannel` (request shape; responses keep omnichannel raw).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Omnichannel {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fbmessenger: Option<FbMessenger>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twilio: Option<Twilio>,
+}
+
+/// `update_customer.omnichannel.fbmessenger`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FbMessenger {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_pic: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_verified_user: Option<bool>,
+}
+
+/// `update_customer.omnichannel.twilio`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Twilio {
+    pub phone_number: String,
+}
+
+/// `update_customer_page`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateCustomerPage {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+impl UpdateCustomerPage {
+    pub fn new(url: impl Into<String>) -> UpdateCustomerPage {
+        UpdateCustomerPage { url: url.into(), title: None }
+    }
+}
+
+/// Response of `update_customer_page`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateCustomerPageResponse {
+    /// Present only if the call changed the customer's group assignment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupStatusEntry>>,
+}
+
+/// `set_customer_session_fields` (max 100 keys).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SetCustomerSessionFields {
+    pub session_fields: Vec<Map<String, Value>>,
+}
+
+impl SetCustomerSessionFields {
+    pub fn new(session_fields: Vec<Map<String, Value>>) -> SetCustomerSessionFields {
+        SetCustomerSessionFields { session_fields }
+    }
+
+    /// From `(key, value)` pairs, in order: `[{k1: v1}, {k2: v2}, …]`.
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> SetCustomerSessionFields {
+        let session_fields = pairs
+            .into_iter()
+            .map(|(k, v)| {
+                let mut m = Map::new();
+                m.insert(k.into(), Value::String(v.into()));
+                m
+            })
+            .collect();
+        SetCustomerSessionFields { session_fields }
+    }
+}
+
+/// `get_customer` (no parameters); responds with a [`Customer`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetCustomer {}
+
+// ---------------------------------------------------------------------------------------------
+// status
+// ---------------------------------------------------------------------------------------------
+
+/// `list_group_statuses`: give `all: true` or `group_ids`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListGroupStatuses {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_ids: Option<Vec<u64>>,
+}
+
+impl ListGroupStatuses {
+    /// Every group.
+    pub fn all() -> ListGroupStatuses {
+        ListGroupStatuses { all: Some(true), group_ids: None }
+    }
+    /// These groups.
+    pub fn groups(group_ids: Vec<u64>) -> ListGroupStatuses {
+        ListGroupStatuses { all: None, group_ids: Some(group_ids) }
+    }
+}
+
+/// Response of `list_group_statuses`: `{"groups_status": {"<group id>": status}}`. Ids of
+/// groups that do not exist are simply absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListGroupStatusesResponse {
+    #[serde(default)]
+    pub groups_status: BTreeMap<u64, GroupStatus>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// other
+// ---------------------------------------------------------------------------------------------
+
+/// `get_form`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetForm {
+    pub group_id: u64,
+    #[serde(rename = "type")]
+    pub kind: FormType,
+}
+
+impl GetForm {
+    pub fn new(group_id: u64, kind: FormType) -> GetForm {
+        GetForm { group_id, kind }
+    }
+}
+
+/// Response of `get_form`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetFormResponse {
+    /// `false` → no `form` (the survey is disabled).
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<Form>,
+}
+
+/// `get_predicted_agent` (still in 3.6, removed in 3.7).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetPredictedAgent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<u64>,
+}
+
+/// Response of `get_predicted_agent`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetPredictedAgentResponse {
+    pub agent: Agent,
+    /// Whether a chat would be queued.
+    #[serde(default)]
+    pub queue: bool,
+}
+
+/// `get_url_info`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetUrlInfo {
+    pub url: String,
+}
+
+impl GetUrlInfo {
+    pub fn new(url: impl Into<String>) -> GetUrlInfo {
+        GetUrlInfo { url: url.into() }
+    }
+}
+
+/// Response of `get_url_info`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetUrlInfoResponse {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A minified copy on the LiveChat CDN (may lack a scheme).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_original_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_width: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_height: Option<u64>,
+}
+
+/// `mark_events_as_seen`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkEventsAsSeen {
+    pub chat_id: String,
+    /// RFC 3339.
+    pub seen_up_to: String,
+}
+
+impl MarkEventsAsSeen {
+    pub fn new(chat_id: impl Into<String>, seen_up_to: impl Into<String>) -> MarkEventsAsSeen {
+        MarkEventsAsSeen { chat_id: chat_id.into(), seen_up_to: seen_up_to.into() }
+    }
+}
+
+/// `accept_greeting`: the customer has seen the greeting.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcceptGreeting {
+    /// The configured greeting ([`Greeting::id`]).
+    pub greeting_id: u64,
+    /// This showing ([`Greeting::unique_id`]).
+    pub unique_id: String,
+}
+
+impl AcceptGreeting {
+    pub fn new(greeting_id: u64, unique_id: impl Into<String>) -> AcceptGreeting {
+        AcceptGreeting { greeting_id, unique_id: unique_id.into() }
+    }
+}
+
+/// `cancel_greeting`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelGreeting {
+    pub unique_id: String,
+}
+
+impl CancelGreeting {
+    pub fn new(unique_id: impl Into<String>) -> CancelGreeting {
+        CancelGreeting { unique_id: unique_id.into() }
+    }
+}
+
+/// `request_welcome_message` (new in 3.6); the message arrives as `incoming_welcome_message`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestWelcomeMessage {
+    /// Welcome-message id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<u64>,
+}
+
+/// Response of `request_welcome_message`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestWelcomeMessageResponse {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_agent: Option<Agent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<bool>,
+}
+
+/// `send_greeting_button_clicked` (new in 3.6).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendGreetingButtonClicked {
+    pub greeting_unique_id: String,
+    /// The button's `button_id`.
+    pub button_id: String,
+}
+
+impl SendGreetingButtonClicked {
+    pub fn new(
+        greeting_unique_id: impl Into<String>,
+        button_id: impl Into<String>,
+    ) -> SendGreetingButtonClicked {
+        SendGreetingButtonClicked {
+            greeting_unique_id: greeting_unique_id.into(),
+            button_id: button_id.into(),
+        }
+    }
+}
+
+/// `ping`: keepalive, every 15 s after login.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ping {}
+
+/// `activate_customer_page` (undocumented; Python SDK): the customer's tab gained focus.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivateCustomerPage {}
+
+/// `deactivate_customer_page` (undocumented; Python SDK): the customer's tab lost focus.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeactivateCustomerPage {}
+
+// ---------------------------------------------------------------------------------------------
+// Request impls
+// ---------------------------------------------------------------------------------------------
+
+macro_rules! customer_actions {
+    ( $( $ty:ident => $wire:literal : $resp:ty, )* ) => {
+        $(
+            impl Request for $ty {
+                const ACTION: &'static str = $wire;
+                type Response = $resp;
+            }
+            impl CustomerRequest for $ty {}
+        )*
+
+        /// Every action name with a typed request here, in declaration order.
+        pub const ACTIONS: &[&str] = &[ $( $wire, )* ];
+    };
+}
+
+customer_actions! {
+    Login => "login": LoginResponse,
+    ListChats => "list_chats": ListChatsResponse,
+    ListThreads => "list_threads": ListThreadsResponse,
+    GetChat => "get_chat": Chat,
+    StartChat => "start_chat": StartChatResponse,
+    ResumeChat => "resume_chat": ResumeChatResponse,
+    DeactivateChat => "deactivate_chat": Empty,
+    SendEvent => "send_event": SendEventResponse,
+    DeleteEvent => "delete_event": Empty,
+    SendRichMessagePostback => "send_rich_message_postback": Empty,
+    SendSneakPeek => "send_sneak_peek": Empty,
+    UpdateChatProperties => "update_chat_properties": Empty,
+    DeleteChatProperties => "delete_chat_properties": Empty,
+    UpdateThreadProperties => "update_thread_properties": Empty,
+    DeleteThreadProperties => "delete_thread_properties": Empty,
+    UpdateEventProperties => "update_event_properties": Empty,
+    DeleteEventProperties => "delete_event_properties": Empty,
+    UpdateCustomer => "update_customer": Empty,
+    UpdateCustomerPage => "update_customer_page": UpdateCustomerPageResponse,
+    SetCustomerSessionFields => "set_customer_session_fields": Empty,
+    GetCustomer => "get_customer": Customer,
+    ListGroupStatuses => "list_group_statuses": ListGroupStatusesResponse,
+    GetForm => "get_form": GetFormResponse,
+    GetPredictedAgent => "get_predicted_agent": GetPredictedAgentResponse,
+    GetUrlInfo => "get_url_info": GetUrlInfoResponse,
+    MarkEventsAsSeen => "mark_events_as_seen": Empty,
+    AcceptGreeting => "accept_greeting": Empty,
+    CancelGreeting => "cancel_greeting": Empty,
+    RequestWelcomeMessage => "request_welcome_message": RequestWelcomeMessageResponse,
+    SendGreetingButtonClicked => "send_greeting_button_clicked": Empty,
+    Ping => "ping": Empty,
+    ActivateCustomerPage => "activate_customer_page": Empty,
+    DeactivateCustomerPage => "deactivate_customer_page": Empty,
 }
