@@ -128,8 +128,6 @@ pub struct Error {
     pub data: Option<Value>,
 }
 
-// The `pub(crate)` constructors below serve the session engine, which is not on every branch.
-#[allow(dead_code)]
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Error {
         Error { code, message: message.into(), data: None }

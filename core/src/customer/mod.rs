@@ -3,9 +3,6 @@
 pub mod actions;
 pub mod config;
 pub mod disconnect;
-// `Event::Connected` carries a whole `Customer` and `Greeting` (~1 KB); events are emitted once
-// per frame, so the size is accepted rather than boxing the fixed payload types.
-#[allow(clippy::large_enum_variant)]
 pub mod events;
 pub mod pushes;
 pub mod session;
