@@ -47,8 +47,8 @@ fn login_request_wire_shape_and_redacted_debug() {
         group_id: Some(0),
         referrer: Some("https://google.com/".into()),
         application: Some(Application {
-            name: Some("livechat-rs".into()),
-            version: Some("0.1.0".into()),
+            name: "livechat-rs".into(),
+            version: "0.1.0".into(),
             channel_type: Some("code".into()),
         }),
         pushes: Some(BTreeMap::from([("3.6".to_string(), vec!["incoming_chat".to_string()])])),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use livechat_core::ErrorCode;
 use livechat_core::customer::{
-    Availability, CustomerData, DisconnectReason, Endpoint, Event, RequestOptions, State,
+    Availability, DisconnectReason, Endpoint, Event, LoginCustomer, RequestOptions, State,
 };
 use serde_json::{Value, json};
 use support::{Peer, config, login_payload};
@@ -102,9 +102,9 @@ fn login_payload_carries_token_customer_page_storage_and_options() {
     let mut calls = 0;
     c.customer_data_provider = Some(Box::new(move || {
         calls += 1;
-        CustomerData {
+        LoginCustomer {
             name: Some(format!("Jane {calls}")),
-            session_fields: vec![("plan".into(), "pro".into())],
+            session_fields: Some(vec![json!({"plan": "pro"}).as_object().unwrap().clone()]),
             ..Default::default()
         }
     }));

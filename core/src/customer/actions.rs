@@ -113,16 +113,7 @@ pub struct CustomerPage {
     pub title: Option<String>,
 }
 
-/// `login.application`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Application {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel_type: Option<String>,
-}
+pub use crate::engine::config::Application;
 
 /// An entry of the login response's `chats`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ pub mod events;
 pub mod pushes;
 pub mod session;
 
-pub use config::{ConnectionConfig, CustomerData, CustomerPage, Endpoint, Keepalive, SessionConfig};
+pub use config::{ConnectionConfig, CustomerPage, Endpoint, Keepalive, LoginCustomer, SessionConfig};
 pub use disconnect::DisconnectReason;
 pub use events::{Availability, Connected, Disconnected, Event, EventKind};
 pub use session::{

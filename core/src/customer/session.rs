@@ -35,7 +35,7 @@ pub struct CustomerSide {
     referrer: Option<String>,
     tab_id: Option<String>,
     is_mobile: bool,
-    customer_data: Option<super::config::CustomerData>,
+    customer_data: Option<super::config::LoginCustomer>,
     customer_data_provider: Option<CustomerDataProvider>,
     customer_id: Option<String>,
     active_chats: HashMap<String, bool>,
