@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod backoff;
+pub mod client;
 pub mod customer;
 pub mod engine;
 pub mod error;

@@ -53,7 +53,7 @@ pub struct ConnectionId(pub u64);
 
 /// Identifies one chat-history iterator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct HistoryId(u64);
+pub struct HistoryId(pub u64);
 
 /// Public connection state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

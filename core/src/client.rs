@@ -1,0 +1,382 @@
+//! What every transport does between its socket and its callers, written once.
+//!
+//! A transport owns a [`Driver`] on its driver task or thread. Callers send it [`Op`]s with
+//! a [`Waiter`]; the transport feeds socket events, HTTP results and time into the driver
+//! and performs the [`IoAction`]s it hands out. The driver runs the session, answers token
+//! requests from a [`TokenSource`] (or asks the application's own provider), completes
+//! waiters and fans events out through the shared [`EventHub`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::customer::CustomerSide;
+use crate::engine::{ConnectionId, Engine, HistoryId, Output, RequestId, RequestOptions, Side};
+use crate::error::{Error, ErrorCode};
+use crate::http::{HttpRequest, HttpResponse};
+use crate::hub::{Completions, EventHub, Kinded};
+use crate::identity::{TokenSource, TokenStep};
+use crate::request::Request;
+use crate::token::Token;
+
+/// Called once with the result of an [`Op`].
+pub type Waiter = Box<dyn FnOnce(Result<Value, Error>) + Send>;
+
+/// An operation a caller asks of the session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// Any RTM action.
+    Call {
+        action: String,
+        payload: Value,
+        opts: RequestOptions,
+    },
+    Connect,
+    Disconnect,
+    Destroy,
+    RateChat {
+        chat_id: String,
+        rating: Value,
+    },
+    CancelRate {
+        chat_id: String,
+        properties: Vec<String>,
+    },
+    /// Completes with the new iterator's id (a number).
+    HistoryOpen {
+        chat_id: String,
+    },
+    HistoryNext {
+        history: HistoryId,
+    },
+    HistoryClose {
+        history: HistoryId,
+    },
+    /// Customer only.
+    SneakPeek {
+        chat_id: String,
+        text: String,
+    },
+    /// Customer only.
+    UpdatePage {
+        url: Option<String>,
+        title: Option<String>,
+    },
+}
+
+impl Op {
+    /// A typed request as an op (a payload that cannot be serialised becomes a call that
+    /// fails locally with `INVALID_REQUEST`).
+    pub fn call<R: Request>(req: &R) -> Op {
+        Op::call_with(req, RequestOptions::default())
+    }
+
+    pub fn call_with<R: Request>(req: &R, opts: RequestOptions) -> Op {
+        let payload = serde_json::to_value(req).unwrap_or(Value::Null);
+        Op::Call { action: R::ACTION.to_string(), payload, opts }
+    }
+
+    pub fn raw(action: impl Into<String>, payload: Value) -> Op {
+        Op::Call { action: action.into(), payload, opts: RequestOptions::default() }
+    }
+}
+
+/// How an op was taken up by the session.
+#[derive(Debug)]
+pub enum Applied {
+    /// Completes later as this request.
+    Pending(RequestId),
+    /// Already done.
+    Done(Result<Value, Error>),
+}
+
+/// Sessions that can carry out [`Op`]s.
+pub trait Ops {
+    fn apply(&mut self, now: Instant, op: Op) -> Applied;
+}
+
+impl<S: Side> Engine<S> {
+    /// The ops every side supports; `None` for side-specific ones.
+    pub fn apply_common(&mut self, now: Instant, op: Op) -> Result<Applied, Op> {
+        let done = Applied::Done(Ok(Value::Null));
+        Ok(match op {
+            Op::Call { action, payload, opts } => {
+                if payload.is_null() {
+                    Applied::Done(Err(Error::invalid(format!("`{action}` payload could not be serialised"))))
+                } else {
+                    Applied::Pending(self.request(now, &action, payload, opts))
+                }
+            }
+            Op::Connect => {
+                self.connect(now);
+                done
+            }
+            Op::Disconnect => {
+                self.disconnect(now);
+                done
+            }
+            Op::Destroy => {
+                self.destroy(now);
+                done
+            }
+            Op::RateChat { chat_id, rating } => Applied::Pending(self.rate_chat(now, &chat_id, rating)),
+            Op::CancelRate { chat_id, properties } => {
+                let props: Vec<&str> = properties.iter().map(String::as_str).collect();
+                Applied::Pending(self.cancel_rate(now, &chat_id, &props))
+            }
+            Op::HistoryOpen { chat_id } => Applied::Done(Ok(Value::from(self.history_open(&chat_id).0))),
+            Op::HistoryNext { history } => Applied::Pending(self.history_next(now, history)),
+            Op::HistoryClose { history } => {
+                self.history_close(history);
+                done
+            }
+            other => return Err(other),
+        })
+    }
+}
+
+impl Ops for Engine<CustomerSide> {
+    fn apply(&mut self, now: Instant, op: Op) -> Applied {
+        match self.apply_common(now, op) {
+            Ok(applied) => applied,
+            Err(Op::SneakPeek { chat_id, text }) => match self.set_sneak_peek(now, &chat_id, &text) {
+                Some(id) => Applied::Pending(id),
+                // Not sent (chat not active or not connected): as the SDK, not an error.
+                None => Applied::Done(Ok(Value::Null)),
+            },
+            Err(Op::UpdatePage { url, title }) => {
+                match self.update_customer_page(now, url.as_deref(), title.as_deref()) {
+                    Some(id) => Applied::Pending(id),
+                    None => Applied::Done(Ok(Value::Null)),
+                }
+            }
+            Err(other) => Applied::Done(Err(Error::invalid(format!("{other:?} is not available here")))),
+        }
+    }
+}
+
+/// Where the driver gets tokens.
+pub enum Tokens {
+    /// Built-in: static token or an accounts-service grant, performed as [`IoAction::Http`].
+    Source(TokenSource),
+    /// The application's own identity provider: [`IoAction::FetchToken`], answered with
+    /// [`Driver::handle_token`].
+    External,
+}
+
+/// Something for the transport to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IoAction {
+    Open {
+        conn: ConnectionId,
+        url: String,
+    },
+    Send {
+        conn: ConnectionId,
+        text: String,
+    },
+    Close {
+        conn: ConnectionId,
+    },
+    /// Perform this request; answer with [`Driver::handle_http`].
+    Http {
+        id: u64,
+        request: HttpRequest,
+    },
+    /// Ask the application's identity provider; answer with [`Driver::handle_token`].
+    FetchToken {
+        fresh: bool,
+    },
+}
+
+/// The runtime-agnostic half of a client.
+pub struct Driver<S: Side>
+where
+    S::Event: Kinded,
+{
+    session: Engine<S>,
+    hub: Arc<Mutex<EventHub<S::Event>>>,
+    completions: Completions,
+    tokens: Tokens,
+    next_http: u64,
+    token_http: Option<u64>,
+    http_waiters: HashMap<u64, Waiter>,
+    current_token: Arc<Mutex<Option<Token>>>,
+    io: std::collections::VecDeque<IoAction>,
+}
+
+impl<S: Side> Driver<S>
+where
+    S::Event: Kinded,
+    Engine<S>: Ops,
+{
+    pub fn new(session: Engine<S>, tokens: Tokens) -> Driver<S> {
+        Driver {
+            session,
+            hub: Arc::new(Mutex::new(EventHub::default())),
+            completions: Completions::default(),
+            tokens,
+            next_http: 0,
+            token_http: None,
+            http_waiters: HashMap::new(),
+            current_token: Arc::new(Mutex::new(None)),
+            io: Default::default(),
+        }
+    }
+
+    /// The event hub, shared with the client handles (`on` / `once` / `off` / streams).
+    pub fn hub(&self) -> Arc<Mutex<EventHub<S::Event>>> {
+        self.hub.clone()
+    }
+
+    /// The token in use, shared with the client handles (uploads, `token()`).
+    pub fn current_token(&self) -> Arc<Mutex<Option<Token>>> {
+        self.current_token.clone()
+    }
+
+    pub fn session(&self) -> &Engine<S> {
+        &self.session
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.session.poll_timeout()
+    }
+
+    /// Carry out a caller's op; `done` is called exactly once.
+    pub fn submit(&mut self, now: Instant, op: Op, done: Waiter) {
+        match self.session.apply(now, op) {
+            Applied::Pending(id) => self.completions.wait(id, done),
+            Applied::Done(result) => done(result),
+        }
+        self.pump(now);
+    }
+
+    /// Perform an HTTP request for a caller (e.g. an upload) through the transport's
+    /// HTTP path; `done` gets the raw response as `{"status", "body"}`.
+    pub fn http_for_caller(&mut self, request: HttpRequest, done: Waiter) {
+        self.next_http += 1;
+        self.http_waiters.insert(self.next_http, done);
+        self.io.push_back(IoAction::Http { id: self.next_http, request });
+    }
+
+    pub fn handle_open(&mut self, now: Instant, conn: ConnectionId) {
+        self.session.handle_transport_open(now, conn);
+        self.pump(now);
+    }
+
+    pub fn handle_frame(&mut self, now: Instant, conn: ConnectionId, text: &str) {
+        self.session.handle_frame(now, conn, text);
+        self.pump(now);
+    }
+
+    pub fn handle_closed(&mut self, now: Instant, conn: ConnectionId, code: Option<u16>, reason: &str) {
+        self.session.handle_transport_closed(now, conn, code, reason);
+        self.pump(now);
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.session.handle_timeout(now);
+        self.pump(now);
+    }
+
+    /// The application's identity provider answered.
+    pub fn handle_token(&mut self, now: Instant, token: Result<Token, Error>) {
+        self.session.handle_token(now, token);
+        self.pump(now);
+    }
+
+    /// An [`IoAction::Http`] finished.
+    pub fn handle_http(&mut self, now: Instant, id: u64, response: Result<HttpResponse, Error>) {
+        if self.token_http == Some(id) {
+            self.token_http = None;
+            let token = match (&mut self.tokens, response) {
+                (Tokens::Source(src), Ok(resp)) => src.handle_response(now, &resp),
+                (_, Err(e)) => Err(Error::new(ErrorCode::TokenFetchFailed, e.message)),
+                (Tokens::External, Ok(_)) => return,
+            };
+            self.session.handle_token(now, token);
+        } else if let Some(done) = self.http_waiters.remove(&id) {
+            done(
+                response.map(
+                    |r| serde_json::json!({"status": r.status, "body": String::from_utf8_lossy(&r.body)}),
+                ),
+            );
+        }
+        self.pump(now);
+    }
+
+    /// Next thing for the transport to do.
+    pub fn poll_io(&mut self) -> Option<IoAction> {
+        self.io.pop_front()
+    }
+
+    /// The transport is going away: every waiting caller gets `err`.
+    pub fn shutdown(&mut self, now: Instant, err: &Error) {
+        self.session.destroy(now);
+        self.pump(now);
+        self.completions.fail_all(err);
+        for (_, w) in self.http_waiters.drain() {
+            w(Err(err.clone()));
+        }
+        if let Ok(mut hub) = self.hub.lock() {
+            hub.clear();
+        }
+    }
+
+    /// Drain the session: answer token requests, complete waiters, emit events, and queue
+    /// what the transport must do.
+    fn pump(&mut self, now: Instant) {
+        let mut events = Vec::new();
+        while let Some(out) = self.session.poll_output() {
+            match out {
+                Output::Open { conn, url } => self.io.push_back(IoAction::Open { conn, url }),
+                Output::Send { conn, text } => self.io.push_back(IoAction::Send { conn, text }),
+                Output::Close { conn } => self.io.push_back(IoAction::Close { conn }),
+                Output::FetchToken { fresh } => match &mut self.tokens {
+                    Tokens::External => self.io.push_back(IoAction::FetchToken { fresh }),
+                    Tokens::Source(src) => match src.token(now, fresh) {
+                        TokenStep::Ready(t) => self.session.handle_token(now, Ok(t)),
+                        TokenStep::Fetch(request) => {
+                            self.next_http += 1;
+                            self.token_http = Some(self.next_http);
+                            self.io.push_back(IoAction::Http { id: self.next_http, request });
+                        }
+                    },
+                },
+                Output::Event(e) => events.push(e),
+                Output::Completed { id, result } => {
+                    self.completions.complete(id, result);
+                }
+            }
+        }
+        if let Ok(mut t) = self.current_token.lock() {
+            *t = self.session.token().cloned();
+        }
+        for event in events {
+            // Run callbacks outside the lock: a callback may call into the client.
+            let callbacks = match self.hub.lock() {
+                Ok(mut hub) => {
+                    hub.deliver(&event);
+                    hub.callbacks_for(&event)
+                }
+                Err(_) => continue,
+            };
+            for cb in callbacks {
+                cb(&event);
+            }
+        }
+    }
+}
+
+/// Decode a completed op's JSON into `T`, naming the op on failure.
+pub fn decode<T: DeserializeOwned>(what: &str, value: Value) -> Result<T, Error> {
+    serde_json::from_value(value).map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidResponse,
+            format!("`{what}` result does not match the documented shape: {e}"),
+        )
+    })
+}
