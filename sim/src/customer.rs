@@ -565,7 +565,7 @@ impl State {
                 }
                 Ok(json!({}))
             }
-            "get_customer" => Ok(self.customer_json(&self.customers[&cid], false)),
+            "get_customer" => Ok(self.customer_json(&self.customers[&cid], true)),
             "list_group_statuses" => {
                 let org = self.customers[&cid].org.clone();
                 let all = opt_bool(p, "all", "all")?.unwrap_or(false);
