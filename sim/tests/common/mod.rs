@@ -138,3 +138,56 @@ pub async fn start_chat(c: &mut Client, text: &str) -> (String, String) {
         .await;
     (p["chat_id"].as_str().unwrap().to_string(), p["thread_id"].as_str().unwrap().to_string())
 }
+
+/// A minimal HTTP/1.1 client (Connection: close). Returns (status, raw headers, body).
+pub async fn http(
+    sim: &Sim,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = TcpStream::connect(sim.addr()).await.expect("http connect");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        sim.addr(),
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    s.write_all(body).await.unwrap();
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut buf)).await;
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("http response head");
+    let head = String::from_utf8_lossy(&buf[..split]).to_string();
+    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut body = buf[split + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        body = dechunk(&body);
+    }
+    (status, head, body)
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else { return out };
+        let n = usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap().trim(), 16).unwrap_or(0);
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + n]);
+        b = &b[eol + 2 + n + 2..];
+    }
+}
+
+pub async fn post_json(sim: &Sim, path: &str, headers: &[(&str, &str)], body: Value) -> (u16, String, Value) {
+    let mut h = vec![("Content-Type", "application/json")];
+    h.extend_from_slice(headers);
+    let (s, head, b) = http(sim, "POST", path, &h, body.to_string().as_bytes()).await;
+    (s, head, serde_json::from_slice(&b).unwrap_or(Value::Null))
+}
