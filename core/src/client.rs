@@ -161,7 +161,7 @@ impl Ops for Engine<CustomerSide> {
 /// Where the driver gets tokens.
 pub enum Tokens {
     /// Built-in: static token or an accounts-service grant, performed as [`IoAction::Http`].
-    Source(TokenSource),
+    Source(Box<TokenSource>),
     /// The application's own identity provider: [`IoAction::FetchToken`], answered with
     /// [`Driver::handle_token`].
     External,
