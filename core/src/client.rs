@@ -6,7 +6,6 @@
 //! requests from a [`TokenSource`] (or asks the application's own provider), completes
 //! waiters and fans events out through the shared [`EventHub`].
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -203,7 +202,6 @@ where
     tokens: Tokens,
     next_http: u64,
     token_http: Option<u64>,
-    http_waiters: HashMap<u64, Waiter>,
     current_token: Arc<Mutex<Option<Token>>>,
     io: std::collections::VecDeque<IoAction>,
 }
@@ -221,7 +219,6 @@ where
             tokens,
             next_http: 0,
             token_http: None,
-            http_waiters: HashMap::new(),
             current_token: Arc::new(Mutex::new(None)),
             io: Default::default(),
         }
@@ -252,14 +249,6 @@ where
             Applied::Done(result) => done(result),
         }
         self.pump(now);
-    }
-
-    /// Perform an HTTP request for a caller (e.g. an upload) through the transport's
-    /// HTTP path; `done` gets the raw response as `{"status", "body"}`.
-    pub fn http_for_caller(&mut self, request: HttpRequest, done: Waiter) {
-        self.next_http += 1;
-        self.http_waiters.insert(self.next_http, done);
-        self.io.push_back(IoAction::Http { id: self.next_http, request });
     }
 
     pub fn handle_open(&mut self, now: Instant, conn: ConnectionId) {
@@ -298,12 +287,6 @@ where
                 (Tokens::External, Ok(_)) => return,
             };
             self.session.handle_token(now, token);
-        } else if let Some(done) = self.http_waiters.remove(&id) {
-            done(
-                response.map(
-                    |r| serde_json::json!({"status": r.status, "body": String::from_utf8_lossy(&r.body)}),
-                ),
-            );
         }
         self.pump(now);
     }
@@ -318,9 +301,6 @@ where
         self.session.destroy(now);
         self.pump(now);
         self.completions.fail_all(err);
-        for (_, w) in self.http_waiters.drain() {
-            w(Err(err.clone()));
-        }
         if let Ok(mut hub) = self.hub.lock() {
             hub.clear();
         }

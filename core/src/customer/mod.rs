@@ -1,12 +1,14 @@
 //! The customer side: Customer Chat API v3.6 actions, pushes, events and the session engine.
 
 pub mod actions;
+pub mod api;
 pub mod config;
 pub mod disconnect;
 pub mod events;
 pub mod pushes;
 pub mod session;
 
+pub use api::{CustomerApi, Exec, Rating};
 pub use config::{ConnectionConfig, CustomerPage, Endpoint, Keepalive, LoginCustomer, SessionConfig};
 pub use disconnect::DisconnectReason;
 pub use events::{Availability, Connected, Disconnected, Event, EventKind};

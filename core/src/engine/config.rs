@@ -42,6 +42,21 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// The HTTP(S) base of the same server (`https://api.livechatinc.com`,
+    /// `http://127.0.0.1:PORT`), for the Web API pieces (file upload).
+    pub fn http_base(&self, region: Option<&str>) -> Option<String> {
+        let ws = self.base_for(region)?;
+        Some(if let Some(rest) = ws.strip_prefix("wss://") {
+            format!("https://{rest}")
+        } else if let Some(rest) = ws.strip_prefix("ws://") {
+            format!("http://{rest}")
+        } else {
+            ws
+        })
+    }
+}
+
 fn region_host(region: &str) -> String {
     match region {
         "" | "dal" | "us" => "wss://api.livechatinc.com".to_string(),

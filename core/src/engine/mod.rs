@@ -52,7 +52,7 @@ impl fmt::Display for RequestId {
 pub struct ConnectionId(pub u64);
 
 /// Identifies one chat-history iterator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct HistoryId(pub u64);
 
 /// Public connection state.

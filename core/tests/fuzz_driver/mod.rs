@@ -373,15 +373,15 @@ impl Harness {
         regions.insert("fra".to_string(), "ws://fra.sim".to_string());
         let endpoint = Endpoint::Custom { default: "ws://dal.sim/".to_string(), regions };
         let mut config = SessionConfig::new("org-fuzz", endpoint);
-        config.auto_connect = a & 1 == 0;
-        config.max_in_flight = pick(&[10, 1, 3, 12], a >> 1);
-        config.queue_limit = pick(&[1024, 4, 1, 0], a >> 3);
-        config.request_timeout = pick(&[Duration::from_secs(20), Duration::from_secs(1)], a >> 5);
+        config.connection.auto_connect = a & 1 == 0;
+        config.connection.max_in_flight = pick(&[10, 1, 3, 12], a >> 1);
+        config.connection.queue_limit = pick(&[1024, 4, 1, 0], a >> 3);
+        config.connection.request_timeout = pick(&[Duration::from_secs(20), Duration::from_secs(1)], a >> 5);
         if a & 0x40 != 0 {
             config.page = Some(CustomerPage { url: "https://shop.example/".into(), title: None });
         }
         config.group_id = if a & 0x80 != 0 { Some(0) } else { None };
-        config.seed = u64::from(b);
+        config.connection.seed = u64::from(b);
         let now = Instant::now();
         let mut h = Harness {
             session: CustomerSession::new(config, now),

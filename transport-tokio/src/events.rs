@@ -1,0 +1,53 @@
+//! Event streams: any number of subscribers, each with a bounded queue.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use livechat_core::customer::Event;
+use livechat_core::hub::{Delivery, EventHub};
+use tokio::sync::mpsc;
+
+/// A stream of events. Overflow policy: when this subscriber has `event_buffer` events
+/// waiting, newer ones are dropped for it only and counted in [`EventStream::dropped`];
+/// the session and other subscribers never wait for a slow reader.
+pub struct EventStream {
+    rx: mpsc::Receiver<Event>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl EventStream {
+    /// Events dropped because this stream was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// The next event; `None` once the client is gone.
+    pub async fn next_event(&mut self) -> Option<Event> {
+        self.rx.recv().await
+    }
+}
+
+impl futures_util::Stream for EventStream {
+    type Item = Event;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+pub(crate) fn subscribe(hub: &Arc<Mutex<EventHub<Event>>>, buffer: usize) -> EventStream {
+    let (tx, rx) = mpsc::channel(buffer.max(1));
+    let dropped = Arc::new(AtomicU64::new(0));
+    let counter = dropped.clone();
+    let mut hub = hub.lock().unwrap_or_else(|p| p.into_inner());
+    hub.subscribe(move |e| match tx.try_send(e.clone()) {
+        Ok(()) => Delivery::Delivered,
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            counter.fetch_add(1, Ordering::Relaxed);
+            Delivery::Full
+        }
+        Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Closed,
+    });
+    EventStream { rx, dropped }
+}
