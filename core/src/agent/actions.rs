@@ -515,3 +515,67 @@ agent_actions! {
 
 /// `get_chat` responds with a [`Chat`] (plus `is_followed`, ignored).
 pub type GetChatResponse = Chat;
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn wire<R: Request>(r: &R) -> Value {
+        serde_json::to_value(r).unwrap()
+    }
+
+    #[test]
+    fn agent_requests_have_the_documented_wire_shape() {
+        let t = TransferChat {
+            id: "CH1".into(),
+            target: Some(TransferTarget::groups([2])),
+            ..TransferChat::default()
+        };
+        assert_eq!(wire(&t), json!({"id": "CH1", "target": {"type": "group", "ids": [2]}}));
+        let t = TransferTarget::agents(["a@b.c"]);
+        assert_eq!(serde_json::to_value(t).unwrap(), json!({"type": "agent", "ids": ["a@b.c"]}));
+        let m = Multicast {
+            recipients: MulticastRecipients {
+                agents: Some(MulticastAgents { all: Some(true), ..Default::default() }),
+            },
+            content: json!({"x": 1}),
+            kind: Some("note".into()),
+        };
+        assert_eq!(
+            wire(&m),
+            json!({"recipients": {"agents": {"all": true}}, "content": {"x": 1}, "type": "note"})
+        );
+        let r = ResumeChat::new("CH1");
+        assert_eq!(wire(&r), json!({"chat": {"id": "CH1"}}));
+        let s = SendTypingIndicator {
+            visibility: Some(Recipients::Agents),
+            ..SendTypingIndicator::new("CH1", true)
+        };
+        assert_eq!(wire(&s), json!({"chat_id": "CH1", "is_typing": true, "visibility": "agents"}));
+        let a = AddUserToChat {
+            chat_id: "CH1".into(),
+            user_id: "c1".into(),
+            user_type: "customer".into(),
+            visibility: Recipients::All,
+            ignore_requester_presence: None,
+        };
+        assert_eq!(
+            wire(&a),
+            json!({"chat_id": "CH1", "user_id": "c1", "user_type": "customer", "visibility": "all"})
+        );
+        let statuses: Vec<AgentRoutingStatus> =
+            serde_json::from_value(json!([{"agent_id": "a", "status": "busy_elsewhere"}])).unwrap();
+        assert_eq!(statuses[0].status, RoutingStatus::Other("busy_elsewhere".into()));
+        assert_eq!(serde_json::to_value(&statuses[0].status).unwrap(), json!("busy_elsewhere"));
+        assert_eq!(
+            serde_json::to_value(RoutingStatus::NotAcceptingChats).unwrap(),
+            json!("not_accepting_chats")
+        );
+        let mut sorted = ACTIONS.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), ACTIONS.len(), "no action is listed twice");
+    }
+}
