@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod agent;
 mod backoff;
 pub mod client;
 pub mod customer;

@@ -1,4 +1,5 @@
-//! Disconnect reasons and what the customer session does about each.
+//! Disconnect reasons and what the customer session does about each (the agent policy is
+//! `DisconnectReason::agent_reaction`, in `crate::agent::disconnect`).
 //!
 //! Sources: the `customer_disconnected` table of the RTM pushes page (customer-api-3.6.md §6),
 //! the v5 Customer SDK docs ("Disconnection reasons"), and what the 4.0.2 SDK does
@@ -50,6 +51,13 @@ reasons! {
     TooManyConnections = "too_many_connections",
     TooManyUnauthorizedConnections = "too_many_unauthorized_connections",
     LoggedOutRemotely = "logged_out_remotely",
+    // agent-only reasons (`agent_disconnected`, agent-api-3.6.md §6)
+    /// The server disconnected the agent.
+    AgentDisconnectedByServer = "agent_disconnected_by_server",
+    /// The agent was logged out remotely.
+    AgentLoggedOutRemotely = "agent_logged_out_remotely",
+    /// The agent's role permissions changed (3.6).
+    RolePermissionsChanged = "role_permissions_changed",
     // legacy reasons, still handled by the official SDK
     CustomerBanned = "customer_banned",
     CustomerTemporarilyBlocked = "customer_temporarily_blocked",
@@ -114,9 +122,13 @@ impl DisconnectReason {
             ServiceTemporarilyUnavailable => {
                 Reaction::Reconnect { delay: Delay::SlowBackoff, fresh_token: false }
             }
-            TooManyUnauthorizedConnections | ConnectionLost => {
-                Reaction::Reconnect { delay: Delay::Backoff, fresh_token: false }
-            }
+            // Agent-only reasons never reach a customer session; if one does, it is treated
+            // like an unknown reason.
+            TooManyUnauthorizedConnections
+            | ConnectionLost
+            | AgentDisconnectedByServer
+            | AgentLoggedOutRemotely
+            | RolePermissionsChanged => Reaction::Reconnect { delay: Delay::Backoff, fresh_token: false },
             // Docs say "don't reconnect" to this host; the v5 SDK docs say the SDK reconnects
             // to the right region on its own. We switch to `data.region`, or pause when the
             // push names no region (reconnecting to the same host would loop).

@@ -7,8 +7,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::backoff::BackoffConfig;
 
-/// The Chat API version this crate speaks.
+/// The Chat API version this crate speaks by default.
 pub const API_VERSION: &str = "3.6";
+
+/// API versions a session may be configured for (`ConnectionConfig::api_version`): the ones
+/// the official Python SDK ships (3.5, 3.6 stable, 3.7 dev). The typed actions and pushes of
+/// this crate follow 3.6.
+pub const SUPPORTED_API_VERSIONS: &[&str] = &["3.5", "3.6", "3.7"];
+
+/// `"3.6"` and `"v3.6"` both give `Some("3.6")`; an unsupported version gives `None`.
+pub fn normalize_api_version(version: &str) -> Option<&'static str> {
+    let v = version.trim();
+    let v = v.strip_prefix('v').or_else(|| v.strip_prefix('V')).unwrap_or(v);
+    SUPPORTED_API_VERSIONS.iter().copied().find(|s| *s == v)
+}
 
 /// Where the RTM socket goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +70,9 @@ impl Endpoint {
 }
 
 fn region_host(region: &str) -> String {
-    match region {
+    // Compared case-insensitively, as the Node chat SDK does (`region: "Europe"` works).
+    let region = region.to_ascii_lowercase();
+    match region.as_str() {
         "" | "dal" | "us" => "wss://api.livechatinc.com".to_string(),
         "europe" => "wss://api-fra.livechatinc.com".to_string(),
         other => format!("wss://api-{other}.livechatinc.com"),
@@ -117,6 +131,10 @@ impl Default for Keepalive {
 pub struct ConnectionConfig {
     pub organization_id: String,
     pub endpoint: Endpoint,
+    /// The `/v<version>/` segment of the RTM URL: `"3.5"`, `"3.6"` (default) or `"3.7"`, with
+    /// or without a leading `v`. Checked by [`ConnectionConfig::validate`]; a session whose
+    /// version is not supported destroys itself with `unsupported_version` when it connects.
+    pub api_version: String,
     /// `login.application`.
     pub application: Application,
     /// Push subscription (`login.pushes`); `None` = all pushes of the connection version.
@@ -150,6 +168,7 @@ impl ConnectionConfig {
         ConnectionConfig {
             organization_id: organization_id.into(),
             endpoint,
+            api_version: API_VERSION.to_string(),
             application: Application::default(),
             pushes: None,
             auto_connect: true,
@@ -166,5 +185,51 @@ impl ConnectionConfig {
             max_auth_failures: 5,
             seed: 0x5eed,
         }
+    }
+
+    /// Check what can be checked before connecting: the API version (an error naming the
+    /// value otherwise).
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        self.api_version_normalized().map(|_| ())
+    }
+
+    /// The configured API version without its optional `v`, or an `INVALID_REQUEST` error
+    /// naming the value.
+    pub fn api_version_normalized(&self) -> Result<&'static str, crate::Error> {
+        normalize_api_version(&self.api_version).ok_or_else(|| {
+            crate::Error::invalid(format!(
+                "unsupported API version {:?}: expected one of {} (a leading `v` is optional)",
+                self.api_version,
+                SUPPORTED_API_VERSIONS.join(", ")
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_versions_are_normalised_and_checked() {
+        let mut c = ConnectionConfig::new("org", Endpoint::default());
+        assert_eq!(c.api_version_normalized().unwrap(), "3.6");
+        for (given, want) in [("3.5", "3.5"), ("v3.7", "3.7"), (" V3.6 ", "3.6")] {
+            c.api_version = given.into();
+            assert_eq!(c.api_version_normalized().unwrap(), want);
+        }
+        for bad in ["3.4", "4", "", "v", "3.6.1", "latest"] {
+            c.api_version = bad.into();
+            let err = c.validate().unwrap_err();
+            assert!(err.message.contains(&format!("{bad:?}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn regions_map_to_hosts_case_insensitively() {
+        let e = Endpoint::Region("Europe".into());
+        assert_eq!(e.base_for(None).unwrap(), "wss://api-fra.livechatinc.com");
+        assert_eq!(Endpoint::Region("us".into()).base_for(None).unwrap(), "wss://api.livechatinc.com");
+        assert_eq!(Endpoint::default().base_for(None).unwrap(), "wss://api.livechatinc.com");
     }
 }

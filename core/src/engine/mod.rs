@@ -35,7 +35,7 @@ use crate::error::{Error, ErrorCode};
 use crate::timer::{Timer, TimerTable};
 use crate::token::{REFRESH_MARGIN, Token};
 use crate::wire::{self, Frame, RequestFrame};
-use config::{API_VERSION, ConnectionConfig};
+use config::ConnectionConfig;
 
 /// Identifies one request of a session; completions name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -173,6 +173,22 @@ pub trait Side {
     fn push_response(&mut self, action: &str, payload: &Value, out: &mut Vec<Self::Event>);
     /// A successful response to a caller's request.
     fn response(&mut self, action: &str, payload: &Value, out: &mut Vec<Self::Event>);
+
+    /// The push (carrying our `request_id`) that completes `action` together with its
+    /// response. By default `start_chat` / `resume_chat` wait for `incoming_chat` and
+    /// `send_event` for `incoming_event`, as the Customer SDK does; a side returning `None`
+    /// completes on the response alone.
+    fn completing_push(&self, action: &str) -> Option<&'static str> {
+        completing_push(action)
+    }
+
+    /// A token this side can produce by itself (static credentials), used instead of asking
+    /// the transport with [`Output::FetchToken`]. `fresh`: the server rejected or expired
+    /// the previous one.
+    fn provide_token(&mut self, now: Instant, fresh: bool) -> Option<Token> {
+        let _ = (now, fresh);
+        None
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -747,14 +763,20 @@ impl<S: Side> Engine<S> {
 
     fn url(&self) -> Option<String> {
         let base = self.config.endpoint.base_for(self.region.as_deref())?;
+        let version = self.config.api_version_normalized().ok()?;
         Some(format!(
-            "{base}/v{API_VERSION}/{}/rtm/ws?organization_id={}",
+            "{base}/v{version}/{}/rtm/ws?organization_id={}",
             S::PATH,
             crate::http::encode_query_component(&self.config.organization_id)
         ))
     }
 
     fn start_attempt(&mut self, now: Instant) {
+        if let Err(e) = self.config.validate() {
+            // Nothing to connect to: a version the service does not speak.
+            let data = json!({ "error": e.message });
+            return self.destroy_with(now, DisconnectReason::UnsupportedVersion, Some(data));
+        }
         let Some(url) = self.url() else {
             let region = self.region.clone();
             self.pause(now, DisconnectReason::MisdirectedConnection, region.map(|r| json!({ "region": r })));
@@ -778,6 +800,10 @@ impl<S: Side> Engine<S> {
             Some(t) => self.token_fresh_needed || t.needs_refresh(now, REFRESH_MARGIN),
         };
         if self.token.is_none() || fresh {
+            if let Some(token) = self.side.provide_token(now, fresh) {
+                self.handle_token(now, Ok(token));
+                return;
+            }
             self.token_pending = true;
             self.outputs.push_back(Output::FetchToken { fresh });
         }
@@ -1082,7 +1108,7 @@ impl<S: Side> Engine<S> {
                 status: Status::Queued,
                 deadline: None,
                 timeout: timeout.unwrap_or(self.config.request_timeout),
-                awaits_push: completing_push(action),
+                awaits_push: self.side.completing_push(action),
                 response: None,
                 push: None,
                 exactly_once,

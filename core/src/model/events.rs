@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 use super::{FilledFormField, FormField, Properties, Recipients, RichElement, TemplateId};
 
 /// Declares an event payload struct with the fields every event shares (`id`, `custom_id`,
-/// `created_at`, `author_id`, `recipients`, `properties`) followed by its own fields.
+/// `created_at`, `author_id`, `recipients`, `visibility`, `properties`) followed by its own
+/// fields.
 macro_rules! event_struct {
     (
         $(#[$meta:meta])*
@@ -32,6 +33,10 @@ macro_rules! event_struct {
             /// `all` (default) or `agents`.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub recipients: Option<Recipients>,
+            /// Agent Chat API: `all` (default) or `agents`; agent-side events carry this
+            /// instead of `recipients` (agent-api-3.6.md §3.4).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub visibility: Option<Recipients>,
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub properties: Option<Properties>,
             $( $(#[$fmeta])* pub $field: $ty, )*
@@ -290,6 +295,14 @@ impl ChatEvent {
         self
     }
 
+    /// Builder: set `visibility` (`all` or `agents`), the Agent Chat API's field.
+    pub fn with_visibility(mut self, visibility: Recipients) -> ChatEvent {
+        dispatch!(&mut self, e => e.visibility = Some(visibility), v => {
+            raw_set(v, "visibility", Value::String(visibility.as_str().to_string()))
+        });
+        self
+    }
+
     /// Builder: set `recipients` (`all` or `agents`).
     pub fn with_recipients(mut self, recipients: Recipients) -> ChatEvent {
         dispatch!(&mut self, e => e.recipients = Some(recipients), v => {
@@ -341,6 +354,11 @@ impl ChatEvent {
     /// `properties` of a typed event (`None` for [`ChatEvent::Unknown`]; read its raw value).
     pub fn properties(&self) -> Option<&Properties> {
         dispatch!(self, e => e.properties.as_ref(), _v => None)
+    }
+
+    /// `visibility` of a typed event (Agent Chat API).
+    pub fn visibility(&self) -> Option<&Recipients> {
+        dispatch!(self, e => e.visibility.as_ref(), _v => None)
     }
 
     /// `recipients` of a typed event.

@@ -1,26 +1,28 @@
-//! A scripted fake peer for driving a `CustomerSession` with simulated time.
+//! A scripted fake peer for driving a session (customer or agent) with simulated time.
 //! No sockets, no sleeps: the test plays the server and the clock.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use livechat_core::agent::{AgentConfig, AgentCredentials, AgentSession, AgentSide};
 use livechat_core::customer::{
-    ConnectionId, CustomerSession, Endpoint, Event, Output, RequestId, RequestOptions, SessionConfig, State,
+    ConnectionId, CustomerSession, CustomerSide, Endpoint, RequestId, RequestOptions, SessionConfig, State,
 };
+use livechat_core::engine::{Engine, Output, Side};
 use livechat_core::token::{Secret, Token};
 use livechat_core::{Error, ErrorCode};
 use serde_json::{Value, json};
 
-pub struct Peer {
-    pub s: CustomerSession,
+pub struct Peer<S: Side = CustomerSide> {
+    pub s: Engine<S>,
     pub now: Instant,
     pub conn: Option<ConnectionId>,
     pub opened_urls: Vec<String>,
     pub closed: Vec<ConnectionId>,
     pub sent: Vec<Value>,
     pub token_requests: Vec<bool>,
-    pub events: Vec<Event>,
+    pub events: Vec<S::Event>,
     pub completed: HashMap<RequestId, Result<Value, Error>>,
     pub completion_order: Vec<RequestId>,
 }
@@ -55,10 +57,80 @@ pub fn login_payload(customer: &str, online: bool) -> Value {
     })
 }
 
-impl Peer {
+pub fn agent_config() -> AgentConfig {
+    let mut c = AgentConfig::new("org-1", AgentCredentials::bearer("dal:agent-token"))
+        .with_endpoint(Endpoint::url("ws://127.0.0.1:9"));
+    c.connection.seed = 1;
+    c
+}
+
+pub fn agent_login_payload(agent: &str) -> Value {
+    json!({
+        "license": {"id": 104130623, "organization_id": "org-1", "plan": "enterprise",
+            "creation_timestamp": 1700000000u64, "in_trial": false},
+        "my_profile": {"id": agent, "type": "agent", "name": "Agent One", "email": agent,
+            "avatar": "https://cdn/a.png", "routing_status": "accepting_chats", "permission": "owner",
+            "present": true},
+        "chats_summary": [],
+        "timestamp": 1700000001u64
+    })
+}
+
+impl Peer<CustomerSide> {
     pub fn new(config: SessionConfig) -> Peer {
         let now = Instant::now();
-        let s = CustomerSession::new(config, now);
+        Peer::with_session(CustomerSession::new(config, now), now)
+    }
+
+    pub fn give_token(&mut self, entity: &str) {
+        let t = token(entity, self.now);
+        self.s.handle_token(self.now, Ok(t));
+        self.drain();
+    }
+
+    /// Answer the pending token request (if any), open the socket and answer the login.
+    pub fn login_as(&mut self, customer: &str) {
+        if self.conn.is_none() {
+            self.advance_until_open();
+        }
+        self.open();
+        if !self.token_requests.is_empty() || self.s.token().is_none() {
+            self.give_token(customer);
+        }
+        let login = self.last_sent("login");
+        self.respond(&login, login_payload(customer, true));
+        assert_eq!(self.s.state(), State::Connected, "login did not connect");
+    }
+
+    pub fn login(&mut self) {
+        self.login_as("cust-1");
+    }
+}
+
+impl Peer<AgentSide> {
+    pub fn agent(config: AgentConfig) -> Peer<AgentSide> {
+        let now = Instant::now();
+        Peer::with_session(AgentSession::new(config, now).expect("valid agent config"), now)
+    }
+
+    /// Open the socket (after waiting for it if needed) and answer the login as `agent`.
+    pub fn login_as(&mut self, agent: &str) {
+        if self.conn.is_none() {
+            self.advance_until_open();
+        }
+        self.open();
+        let login = self.last_sent("login");
+        self.respond(&login, agent_login_payload(agent));
+        assert_eq!(self.s.state(), State::Connected, "login did not connect");
+    }
+
+    pub fn login(&mut self) {
+        self.login_as("agent@example.com");
+    }
+}
+
+impl<S: Side> Peer<S> {
+    pub fn with_session(s: Engine<S>, now: Instant) -> Peer<S> {
         let mut p = Peer {
             s,
             now,
@@ -107,12 +179,6 @@ impl Peer {
     pub fn open(&mut self) {
         let conn = self.conn.expect("no socket requested");
         self.s.handle_transport_open(self.now, conn);
-        self.drain();
-    }
-
-    pub fn give_token(&mut self, entity: &str) {
-        let t = token(entity, self.now);
-        self.s.handle_token(self.now, Ok(t));
         self.drain();
     }
 
@@ -172,24 +238,6 @@ impl Peer {
         );
     }
 
-    /// Answer the pending token request (if any), open the socket and answer the login.
-    pub fn login_as(&mut self, customer: &str) {
-        if self.conn.is_none() {
-            self.advance_until_open();
-        }
-        self.open();
-        if !self.token_requests.is_empty() || self.s.token().is_none() {
-            self.give_token(customer);
-        }
-        let login = self.last_sent("login");
-        self.respond(&login, login_payload(customer, true));
-        assert_eq!(self.s.state(), State::Connected, "login did not connect");
-    }
-
-    pub fn login(&mut self) {
-        self.login_as("cust-1");
-    }
-
     /// Move time forward, firing every timer on the way.
     pub fn advance(&mut self, d: Duration) {
         let end = self.now + d;
@@ -241,7 +289,7 @@ impl Peer {
         }
     }
 
-    pub fn take_events(&mut self) -> Vec<Event> {
+    pub fn take_events(&mut self) -> Vec<S::Event> {
         std::mem::take(&mut self.events)
     }
 }

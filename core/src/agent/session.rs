@@ -1,0 +1,283 @@
+//! The agent session: the [`Engine`] with the agent side of the protocol.
+//!
+//! What is agent-specific lives here: credentials that produce their own token (no token
+//! fetch round trip), the login payload (`token`, `timezone`, `reconnect`, `away`,
+//! `customer_monitoring_level`; the engine adds `application` and `pushes`), the stored login
+//! response (`agent_details`, the Node SDK's `getAgentDetails()`), the `ready` event after
+//! every login, the `agent_disconnected` policy, agent limits checked before sending, and
+//! `send_message`.
+//!
+//! Choices:
+//! * calls made before `ready` are queued and sent after login in call order (what the Node
+//!   SDK's docs promise and its code does not); they fail with `SDK_DESTROYED` on destroy and
+//!   with `REQUEST_TIMEOUT` when their queue deadline passes;
+//! * `start_chat`, `resume_chat` and `send_event` complete on their response (which carries
+//!   the ids), not on the `request_id`-bearing push the customer side waits for: the agent
+//!   docs do not promise that push and the Node SDK does not wait for it;
+//! * the identity never "changes": credentials are chosen by the application, so calls
+//!   queued before `set_credentials` are sent with the new credentials (no
+//!   `IDENTITY_CHANGED`).
+
+use std::time::Instant;
+
+use serde_json::{Map, Value, json};
+
+use super::config::AgentConfig;
+use super::credentials::AgentCredentials;
+use super::disconnect::{DisconnectReason, Reaction};
+use super::events::{AgentEvent, Ready};
+use crate::engine::{CommonEvent, Engine, Identity, Side};
+use crate::error::Error;
+use crate::model::{ChatEvent, Recipients};
+use crate::token::Token;
+
+pub use crate::engine::{ConnectionId, RequestId, RequestOptions, State};
+
+/// Outputs of an agent session.
+pub type Output = crate::engine::Output<AgentEvent>;
+
+/// The agent session state machine.
+pub type AgentSession = Engine<AgentSide>;
+
+/// Max `list_chats` / `list_threads` page size on the agent side.
+pub const MAX_LIST_LIMIT: u64 = 100;
+
+/// The agent half of the protocol (see the module docs).
+pub struct AgentSide {
+    credentials: AgentCredentials,
+    timezone: Option<String>,
+    reconnect: Option<bool>,
+    away: Option<bool>,
+    customer_monitoring_level: Option<String>,
+    details: Option<Value>,
+}
+
+impl std::fmt::Debug for AgentSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentSide")
+            .field("credentials", &self.credentials)
+            .field("logged_in_before", &self.details.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+fn str_field<'a>(payload: &'a Value, key: &str) -> Option<&'a str> {
+    payload.get(key).and_then(Value::as_str)
+}
+
+fn require_id(action: &str, payload: &Value, key: &str) -> Result<(), Error> {
+    match str_field(payload, key) {
+        Some(s) if !s.trim().is_empty() => Ok(()),
+        _ => Err(Error::invalid(format!("{action}: `{key}` is required and must not be empty"))),
+    }
+}
+
+impl Side for AgentSide {
+    type Event = AgentEvent;
+    const PATH: &'static str = "agent";
+    const DISCONNECT_PUSH: &'static str = "agent_disconnected";
+
+    fn common(event: CommonEvent) -> AgentEvent {
+        match event {
+            CommonEvent::Disconnected(d) => AgentEvent::Disconnected(d),
+            CommonEvent::ConnectionUnstable => AgentEvent::ConnectionUnstable,
+            CommonEvent::ConnectionRecovered => AgentEvent::ConnectionRecovered,
+            CommonEvent::FrameRejected { error } => AgentEvent::FrameRejected { error },
+        }
+    }
+
+    fn reaction(reason: &DisconnectReason) -> Reaction {
+        reason.agent_reaction()
+    }
+
+    /// Documented agent limits (agent-api-3.6.md §3), checked before anything is sent.
+    fn validate(&self, action: &str, payload: &Value) -> Result<(), Error> {
+        let limit = payload.get("limit").and_then(Value::as_u64);
+        match action {
+            "list_chats" if limit.is_some_and(|l| l > MAX_LIST_LIMIT) => {
+                Err(Error::invalid("list_chats: `limit` is too high (max 100)."))
+            }
+            "list_chats"
+                if payload
+                    .pointer("/filters/group_ids")
+                    .and_then(Value::as_array)
+                    .is_some_and(|g| g.len() > 200) =>
+            {
+                Err(Error::invalid("list_chats: at most 200 `filters.group_ids`."))
+            }
+            "list_threads"
+                if payload.get("min_events_count").is_some() && payload.get("filters").is_some() =>
+            {
+                Err(Error::invalid("list_threads: `min_events_count` cannot be used with `filters`."))
+            }
+            "send_event" | "send_event_preview" => {
+                require_id(action, payload, "chat_id")?;
+                let event = payload.get("event");
+                let kind = event.and_then(|e| str_field(e, "type"));
+                if kind == Some("message")
+                    && event.and_then(|e| str_field(e, "text")).is_none_or(|t| t.trim().is_empty())
+                {
+                    return Err(Error::invalid(format!("{action}: a message needs a non-empty `text`")));
+                }
+                if action == "send_event_preview" && kind != Some("message") {
+                    return Err(Error::invalid("send_event_preview: only `message` events can be previewed"));
+                }
+                Ok(())
+            }
+            "get_chat"
+            | "list_threads"
+            | "send_typing_indicator"
+            | "send_thinking_indicator"
+            | "mark_events_as_seen"
+            | "list_agents_for_transfer" => require_id(action, payload, "chat_id"),
+            "deactivate_chat" | "transfer_chat" | "follow_chat" | "unfollow_chat" => {
+                require_id(action, payload, "id")
+            }
+            "add_user_to_chat" => {
+                require_id(action, payload, "chat_id")?;
+                require_id(action, payload, "user_id")?;
+                if str_field(payload, "user_type") == Some("customer")
+                    && str_field(payload, "visibility") != Some("all")
+                {
+                    return Err(Error::invalid(
+                        "add_user_to_chat: a customer must be added with `visibility: all`",
+                    ));
+                }
+                Ok(())
+            }
+            "remove_user_from_chat" if str_field(payload, "user_type") != Some("agent") => {
+                Err(Error::invalid("remove_user_from_chat: only agents can be removed (`user_type: agent`)"))
+            }
+            "multicast" => {
+                let agents = payload.pointer("/recipients/agents");
+                let any = ["all", "ids", "groups"].iter().any(|k| agents.and_then(|a| a.get(k)).is_some());
+                if !any {
+                    return Err(Error::invalid(
+                        "multicast: `recipients.agents` needs `all`, `ids` or `groups`",
+                    ));
+                }
+                if payload.get("content").is_none() {
+                    return Err(Error::invalid("multicast: `content` is required"));
+                }
+                Ok(())
+            }
+            "set_routing_status" => require_id(action, payload, "status"),
+            _ => Ok(()),
+        }
+    }
+
+    fn token_identity(&mut self, _token: &Token, _out: &mut Vec<AgentEvent>) -> Identity {
+        Identity::Same
+    }
+
+    fn login_payload(&mut self, token: &str) -> Map<String, Value> {
+        let mut payload = Map::new();
+        payload.insert("token".into(), Value::String(token.to_string()));
+        if let Some(tz) = &self.timezone {
+            payload.insert("timezone".into(), json!(tz));
+        }
+        if let Some(r) = self.reconnect {
+            payload.insert("reconnect".into(), json!(r));
+        }
+        if let Some(a) = self.away {
+            payload.insert("away".into(), json!(a));
+        }
+        if let Some(l) = &self.customer_monitoring_level {
+            payload.insert("customer_monitoring_level".into(), json!(l));
+        }
+        payload
+    }
+
+    fn login_ok(&mut self, payload: Value, out: &mut Vec<AgentEvent>) -> Result<(), String> {
+        if !payload.is_object() {
+            return Err("the login response payload is not an object".into());
+        }
+        self.details = Some(payload.clone());
+        out.push(AgentEvent::Ready(Box::new(Ready::from_login(payload))));
+        Ok(())
+    }
+
+    fn after_login(&mut self) -> Vec<(String, Value)> {
+        vec![]
+    }
+
+    fn internal_failed(&mut self, _action: &str) {}
+
+    fn push(&mut self, action: &str, payload: Value, out: &mut Vec<AgentEvent>) {
+        match AgentEvent::from_push(action, payload) {
+            Ok(e) => out.push(e),
+            Err(e) => out.push(AgentEvent::FrameRejected { error: e.to_string() }),
+        }
+    }
+
+    fn push_response(&mut self, _action: &str, _payload: &Value, _out: &mut Vec<AgentEvent>) {}
+
+    fn response(&mut self, _action: &str, _payload: &Value, _out: &mut Vec<AgentEvent>) {}
+
+    fn completing_push(&self, _action: &str) -> Option<&'static str> {
+        None
+    }
+
+    fn provide_token(&mut self, now: Instant, _fresh: bool) -> Option<Token> {
+        Some(self.credentials.token(now))
+    }
+}
+
+impl Engine<AgentSide> {
+    /// Create an agent session; an unsupported API version or monitoring level is an error
+    /// naming the value. With `auto_connect` (the default) it starts connecting at once:
+    /// drain the outputs. The session makes its token from the credentials itself, so it
+    /// never emits `Output::FetchToken`.
+    pub fn new(config: AgentConfig, now: Instant) -> Result<AgentSession, Error> {
+        config.validate()?;
+        let side = AgentSide {
+            credentials: config.credentials,
+            timezone: config.timezone,
+            reconnect: config.reconnect,
+            away: config.away,
+            customer_monitoring_level: config.customer_monitoring_level,
+            details: None,
+        };
+        Ok(Engine::with_side(config.connection, side, now))
+    }
+
+    /// The latest login response (`license`, `my_profile`, `chats_summary`, …), as the Node
+    /// SDK's `getAgentDetails()` returns it; `None` before the first login.
+    pub fn agent_details(&self) -> Option<&Value> {
+        self.side().details.as_ref()
+    }
+
+    /// The credentials in use.
+    pub fn credentials(&self) -> &AgentCredentials {
+        &self.side().credentials
+    }
+
+    /// Replace the credentials (e.g. a new OAuth token before the old one expires). Used by
+    /// every later login; when connected, also sent now with `update_session` (whose id is
+    /// returned) so the open socket outlives the old token.
+    pub fn set_credentials(&mut self, now: Instant, credentials: AgentCredentials) -> Option<RequestId> {
+        let value = credentials.authorization_value();
+        let token = credentials.token(now);
+        self.side_mut().credentials = credentials;
+        self.handle_token(now, Ok(token));
+        (self.state() == State::Connected).then(|| {
+            self.request(now, "update_session", json!({ "token": value }), RequestOptions::default())
+        })
+    }
+
+    /// `sendMessage`: a `message` event with `text` to `chat_id`, seen by `all` or only
+    /// `agents` (sent as the agent API's `visibility`). Completes with `{event_id}`. An empty
+    /// `chat_id` or `text` completes at once with `INVALID_REQUEST` (the Node SDK throws).
+    /// Sent exactly once across reconnects (a `custom_id` is added).
+    pub fn send_message(
+        &mut self,
+        now: Instant,
+        chat_id: &str,
+        text: &str,
+        recipients: Recipients,
+    ) -> RequestId {
+        let event = ChatEvent::message(text).with_visibility(recipients);
+        let payload = json!({ "chat_id": chat_id, "event": event });
+        self.request(now, "send_event", payload, RequestOptions::default())
+    }
+}
