@@ -211,8 +211,9 @@ where
     S::Event: Kinded,
     Engine<S>: Ops,
 {
-    pub fn new(session: Engine<S>, tokens: Tokens) -> Driver<S> {
-        Driver {
+    /// Wrap a session; outputs it already produced (an auto-connect) are taken up at once.
+    pub fn new(session: Engine<S>, tokens: Tokens, now: Instant) -> Driver<S> {
+        let mut driver = Driver {
             session,
             hub: Arc::new(Mutex::new(EventHub::default())),
             completions: Completions::default(),
@@ -221,7 +222,9 @@ where
             token_http: None,
             current_token: Arc::new(Mutex::new(None)),
             io: Default::default(),
-        }
+        };
+        driver.pump(now);
+        driver
     }
 
     /// The event hub, shared with the client handles (`on` / `once` / `off` / streams).

@@ -39,7 +39,8 @@ pub(crate) fn spawn(config: SessionConfig, options: &ClientOptions) -> Shared {
         Identity::Grant(g) => (Tokens::Source(Box::new(TokenSource::new(g.clone()))), None),
         Identity::Provider(p) => (Tokens::External, Some(p.clone())),
     };
-    let driver = Driver::new(CustomerSession::new(config, Instant::now()), tokens);
+    let now = Instant::now();
+    let driver = Driver::new(CustomerSession::new(config, now), tokens, now);
     let shared = driver.hub();
     let token = driver.current_token();
     let (tx, rx) = mpsc::channel(options.command_buffer.max(1));

@@ -26,8 +26,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use livechat_core::client::{Op, Waiter, decode};
-use livechat_core::customer::{Event, EventKind, Exec, HistoryPage, SessionConfig};
-use livechat_core::hub::{EventHub, ListenerId};
+use livechat_core::customer::{Event, Exec, HistoryPage, SessionConfig};
+use livechat_core::hub::EventHub;
 use livechat_core::token::Token;
 use livechat_core::{Error, ErrorCode};
 use tokio::sync::{mpsc, oneshot};
@@ -158,31 +158,6 @@ impl CustomerClient {
         events::subscribe(&self.hub, self.event_buffer)
     }
 
-    fn with_hub<R>(&self, f: impl FnOnce(&mut EventHub<Event>) -> R) -> R {
-        let mut hub = self.hub.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut hub)
-    }
-
-    /// Call `f` for every event of `kind`.
-    pub fn on(&self, kind: EventKind, f: impl Fn(&Event) + Send + Sync + 'static) -> ListenerId {
-        self.with_hub(|h| h.on(kind, f))
-    }
-
-    /// Call `f` for the next event of `kind` only.
-    pub fn once(&self, kind: EventKind, f: impl Fn(&Event) + Send + Sync + 'static) -> ListenerId {
-        self.with_hub(|h| h.once(kind, f))
-    }
-
-    /// Call `f` for every event (the JS SDK's `'*'`).
-    pub fn on_any(&self, f: impl Fn(&Event) + Send + Sync + 'static) -> ListenerId {
-        self.with_hub(|h| h.on_any(f))
-    }
-
-    /// Remove a callback.
-    pub fn off(&self, id: ListenerId) -> bool {
-        self.with_hub(|h| h.off(id))
-    }
-
     /// `getChatHistory`: pages of threads, newest page first, oldest thread first within a
     /// page, ending after the page marked `done`.
     pub fn chat_history(
@@ -253,4 +228,8 @@ impl Exec for CustomerClient {
     }
 }
 
-impl CustomerApi for CustomerClient {}
+impl CustomerApi for CustomerClient {
+    fn hub(&self) -> &Arc<Mutex<EventHub<Event>>> {
+        &self.hub
+    }
+}

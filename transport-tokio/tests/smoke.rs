@@ -1,0 +1,46 @@
+//! The tokio client against livechat-sim over a real socket.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use livechat_core::customer::{Endpoint, Event, SessionConfig};
+use livechat_core::token::AccountsConfig;
+use livechat_sim::{Sim, SimConfig};
+use livechat_tokio::{ClientOptions, CustomerApi, CustomerClient, Identity};
+
+async fn next_matching(events: &mut livechat_tokio::EventStream, f: impl Fn(&Event) -> bool) -> Event {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let e = events.next().await.expect("event stream ended");
+            if f(&e) {
+                return e;
+            }
+        }
+    })
+    .await
+    .expect("timed out waiting for an event")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chats_with_the_bot_through_the_cookie_grant() {
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let mut config = SessionConfig::new("org-smoke", Endpoint::url(sim.url()));
+    config.connection.seed = 7;
+    let accounts = AccountsConfig::new("org-smoke", "client-1").with_base_url(sim.http_url());
+    let _ = tracing_subscriber::fmt().with_env_filter("livechat_tokio=debug").with_test_writer().try_init();
+    let mut options = ClientOptions::new(Identity::cookie(accounts, Default::default()));
+    options.debug_frames = true;
+    let client = CustomerClient::start(config, options);
+    let mut events = client.events();
+    next_matching(&mut events, |e| matches!(e, Event::Connected(_))).await;
+
+    let started = client.start_chat(Default::default()).await.expect("start_chat");
+    let sent = client.send_message(&started.chat_id, "hello bot").await.expect("send");
+    assert!(!sent.event_id.is_empty());
+    let reply = next_matching(&mut events, |e| matches!(e, Event::IncomingEvent(_))).await;
+    let Event::IncomingEvent(reply) = reply else { unreachable!() };
+    assert_eq!(reply.chat_id, started.chat_id);
+    let customer = client.get_customer().await.expect("get_customer");
+    assert!(!customer.id.is_empty());
+    sim.shutdown().await;
+}
