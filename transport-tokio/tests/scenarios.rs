@@ -1,0 +1,60 @@
+//! The shared end-to-end scenarios on the tokio transport.
+
+use std::sync::{Arc, LazyLock, Mutex};
+
+use futures_util::StreamExt;
+use livechat_core::Error;
+use livechat_core::customer::{Exec, HistoryPage, SessionConfig};
+use livechat_core::identity::Grant;
+use livechat_tokio::{ClientOptions, CustomerClient, Identity, UploadSource};
+
+static RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime")
+});
+
+struct Tokio;
+
+impl livechat_scenarios::Transport for Tokio {
+    type Client = CustomerClient;
+    const NAME: &'static str = "tokio";
+
+    fn start(config: SessionConfig, grant: Grant) -> CustomerClient {
+        let _guard = RT.enter();
+        CustomerClient::start(config, ClientOptions::new(Identity::Grant(grant)))
+    }
+
+    fn wait<V: Send + 'static>(out: <CustomerClient as Exec>::Out<V>) -> Result<V, Error> {
+        RT.block_on(out)
+    }
+
+    fn history(client: &CustomerClient, chat_id: &str) -> Vec<Result<HistoryPage, Error>> {
+        RT.block_on(client.chat_history(chat_id).collect())
+    }
+
+    fn upload(
+        client: &CustomerClient,
+        name: &str,
+        data: Vec<u8>,
+        cancel_at: Option<f64>,
+    ) -> (Result<String, Error>, Vec<f64>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let cancel = Arc::new(Mutex::new(None::<Arc<std::sync::atomic::AtomicBool>>));
+        let (s, c) = (seen.clone(), cancel.clone());
+        let progress = Arc::new(move |p: f64| {
+            s.lock().unwrap().push(p);
+            if cancel_at.is_some_and(|at| p >= at)
+                && let Some(flag) = c.lock().unwrap().as_ref()
+            {
+                flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        let source = UploadSource::Bytes { name: name.into(), content_type: "application/octet-stream".into(), data: data.into() };
+        let upload = client.upload_file(source, Some(progress));
+        *cancel.lock().unwrap() = Some(upload.canceler());
+        let result = RT.block_on(upload);
+        let seen = seen.lock().unwrap().clone();
+        (result, seen)
+    }
+}
+
+livechat_scenarios::scenarios!(Tokio);
