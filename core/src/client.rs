@@ -12,6 +12,7 @@ use std::time::Instant;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::agent::AgentSide;
 use crate::customer::CustomerSide;
 use crate::engine::{ConnectionId, Engine, HistoryId, Output, RequestId, RequestOptions, Side};
 use crate::error::{Error, ErrorCode};
@@ -153,6 +154,15 @@ impl Ops for Engine<CustomerSide> {
                 }
             }
             Err(other) => Applied::Done(Err(Error::invalid(format!("{other:?} is not available here")))),
+        }
+    }
+}
+
+impl Ops for Engine<AgentSide> {
+    fn apply(&mut self, now: Instant, op: Op) -> Applied {
+        match self.apply_common(now, op) {
+            Ok(applied) => applied,
+            Err(other) => Applied::Done(Err(Error::invalid(format!("{other:?} is a customer-only call")))),
         }
     }
 }

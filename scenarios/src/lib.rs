@@ -9,10 +9,10 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use livechat_core::Error;
 use livechat_core::customer::{CustomerApi, Endpoint, Event, Exec, HistoryPage, SessionConfig};
 use livechat_core::identity::{CookieJar, Grant};
 use livechat_core::token::AccountsConfig;
-use livechat_core::Error;
 use livechat_sim::{SimConfig, SimThread};
 
 /// How a transport is driven by the scenarios.
@@ -99,7 +99,9 @@ impl Events {
         let (tx, rx) = mpsc::channel();
         let tx = std::sync::Mutex::new(tx);
         client.on_any(move |e| {
-            let _ = tx.lock().map(|t| t.send(e.clone()));
+            if let Ok(t) = tx.lock() {
+                let _ = t.send(e.clone());
+            }
         });
         Events { rx, seen: Vec::new() }
     }

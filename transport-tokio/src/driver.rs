@@ -4,12 +4,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use livechat_core::client::{Driver, IoAction, Tokens};
-use livechat_core::customer::{CustomerSession, CustomerSide, Event, SessionConfig};
-use livechat_core::engine::ConnectionId;
+use livechat_core::client::{Driver, IoAction, Ops, Tokens};
+use livechat_core::engine::{ConnectionId, Engine, Side};
 use livechat_core::http::HttpResponse;
-use livechat_core::hub::EventHub;
-use livechat_core::identity::TokenSource;
+use livechat_core::hub::{EventHub, Kinded};
 use livechat_core::token::Token;
 use livechat_core::wire::redact;
 use livechat_core::{Error, ErrorCode};
@@ -19,7 +17,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-use crate::{ClientOptions, Command, Identity, IdentityProvider};
+use crate::{ClientOptions, Command, IdentityProvider};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -30,17 +28,23 @@ enum Internal {
     Token(Result<Token, Error>),
 }
 
-type Shared = (mpsc::Sender<Command>, Arc<Mutex<EventHub<Event>>>, Arc<Mutex<Option<Token>>>);
+pub(crate) type Shared<E> = (mpsc::Sender<Command>, Arc<Mutex<EventHub<E>>>, Arc<Mutex<Option<Token>>>);
 
-pub(crate) fn spawn(config: SessionConfig, options: &ClientOptions) -> Shared {
+/// Spawn the driver task for `session` (customer or agent).
+pub(crate) fn spawn<S>(
+    session: Engine<S>,
+    tokens: Tokens,
+    provider: Option<Arc<dyn IdentityProvider>>,
+    options: &ClientOptions,
+) -> Shared<S::Event>
+where
+    S: Side + Send + 'static,
+    S::Event: Kinded + Send + 'static,
+    Engine<S>: Ops,
+{
     // rustls needs exactly one process-wide crypto provider; ring builds with `cc` only.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let (tokens, provider) = match &options.identity {
-        Identity::Grant(g) => (Tokens::Source(Box::new(TokenSource::new(g.clone()))), None),
-        Identity::Provider(p) => (Tokens::External, Some(p.clone())),
-    };
-    let now = Instant::now();
-    let driver = Driver::new(CustomerSession::new(config, now), tokens, now);
+    let driver = Driver::new(session, tokens, Instant::now());
     let shared = driver.hub();
     let token = driver.current_token();
     let (tx, rx) = mpsc::channel(options.command_buffer.max(1));
@@ -67,12 +71,16 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-async fn run(
-    mut driver: Driver<CustomerSide>,
+async fn run<S>(
+    mut driver: Driver<S>,
     mut commands: mpsc::Receiver<Command>,
     options: ClientOptions,
     provider: Option<Arc<dyn IdentityProvider>>,
-) {
+) where
+    S: Side + Send + 'static,
+    S::Event: Kinded + Send + 'static,
+    Engine<S>: Ops,
+{
     let (internal_tx, mut internal) = mpsc::channel::<Internal>(64);
     let mut socket: Option<Socket> = None;
     loop {

@@ -25,9 +25,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use livechat_core::client::{Op, Waiter, decode};
-use livechat_core::customer::{Event, Exec, HistoryPage, SessionConfig};
+use livechat_core::client::{Op, Tokens, Waiter, decode};
+use livechat_core::customer::{CustomerSession, Event, Exec, HistoryPage, SessionConfig};
 use livechat_core::hub::EventHub;
+use livechat_core::identity::TokenSource;
 use livechat_core::token::Token;
 use livechat_core::{Error, ErrorCode};
 use tokio::sync::{mpsc, oneshot};
@@ -137,7 +138,12 @@ impl CustomerClient {
     pub fn start(config: SessionConfig, options: ClientOptions) -> CustomerClient {
         let upload_base = config.connection.endpoint.http_base(None);
         let organization_id = config.connection.organization_id.clone();
-        let (commands, hub, token) = driver::spawn(config, &options);
+        let (tokens, provider) = match &options.identity {
+            Identity::Grant(g) => (Tokens::Source(Box::new(TokenSource::new(g.clone()))), None),
+            Identity::Provider(p) => (Tokens::External, Some(p.clone())),
+        };
+        let session = CustomerSession::new(config, std::time::Instant::now());
+        let (commands, hub, token) = driver::spawn(session, tokens, provider, &options);
         CustomerClient {
             commands,
             hub,

@@ -48,7 +48,11 @@ impl livechat_scenarios::Transport for Tokio {
                 flag.store(true, std::sync::atomic::Ordering::Relaxed);
             }
         });
-        let source = UploadSource::Bytes { name: name.into(), content_type: "application/octet-stream".into(), data: data.into() };
+        let source = UploadSource::Bytes {
+            name: name.into(),
+            content_type: "application/octet-stream".into(),
+            data: data.into(),
+        };
         let upload = client.upload_file(source, Some(progress));
         *cancel.lock().unwrap() = Some(upload.canceler());
         let result = RT.block_on(upload);
