@@ -83,10 +83,13 @@ async fn run<S>(
 {
     let (internal_tx, mut internal) = mpsc::channel::<Internal>(64);
     let mut socket: Option<Socket> = None;
+    // The socket the session asked for last; a connect that finishes for an older one is closed.
+    let mut wanted: Option<ConnectionId> = None;
     loop {
         while let Some(action) = driver.poll_io() {
             match action {
                 IoAction::Open { conn, url } => {
+                    wanted = Some(conn);
                     let tx = internal_tx.clone();
                     let tls = options.tls.clone().map(Connector::Rustls);
                     let config = WebSocketConfig::default()
@@ -122,6 +125,9 @@ async fn run<S>(
                     }
                 }
                 IoAction::Close { conn } => {
+                    if wanted == Some(conn) {
+                        wanted = None;
+                    }
                     if socket.as_ref().is_some_and(|s| s.conn == conn)
                         && let Some(mut s) = socket.take()
                     {
@@ -169,6 +175,12 @@ async fn run<S>(
                 }
             },
             Some(msg) = internal.recv() => match msg {
+                Internal::Opened(conn, mut ws) if wanted != Some(conn) => {
+                    // The session gave up on this connection meanwhile.
+                    tokio::spawn(async move {
+                        let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(None)).await;
+                    });
+                }
                 Internal::Opened(conn, ws) => {
                     socket = Some(Socket { conn, ws: *ws });
                     driver.handle_open(Instant::now(), conn);

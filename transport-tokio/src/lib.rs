@@ -189,7 +189,8 @@ impl CustomerClient {
                         Some((Ok(page), None))
                     }
                     Ok(page) => Some((Ok(page), Some(Some(history)))),
-                    Err(e) => Some((Err(e), Some(Some(history)))),
+                    // An error ends the stream: a lasting one (SDK_DESTROYED) would repeat forever.
+                    Err(e) => Some((Err(e), None)),
                 }
             }
         })

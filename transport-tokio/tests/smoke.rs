@@ -44,3 +44,19 @@ async fn chats_with_the_bot_through_the_cookie_grant() {
     assert!(!customer.id.is_empty());
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_history_ends_after_an_error_instead_of_repeating_it() {
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let config = SessionConfig::new("org-history-err", Endpoint::url(sim.url()));
+    let accounts = AccountsConfig::new("org-history-err", "client-1").with_base_url(sim.http_url());
+    let client =
+        CustomerClient::start(config, ClientOptions::new(Identity::cookie(accounts, Default::default())));
+    client.destroy().await.expect("destroy");
+    let pages: Vec<_> = tokio::time::timeout(Duration::from_secs(5), client.chat_history("CH1").collect())
+        .await
+        .expect("the history stream must end");
+    assert_eq!(pages.len(), 1);
+    assert_eq!(pages[0].as_ref().unwrap_err().code, livechat_core::ErrorCode::SdkDestroyed);
+    sim.shutdown().await;
+}
