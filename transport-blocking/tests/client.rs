@@ -37,7 +37,11 @@ fn connected(env: &Env, config: SessionConfig, options: ClientOptions) -> (Custo
 #[test]
 fn dropping_the_last_handle_ends_the_thread() {
     let env = Env::new("drop");
-    let (client, events) = connected(&env, env.config(), options(&env));
+    let _ =
+        tracing_subscriber::fmt().with_env_filter("livechat_blocking=debug").with_test_writer().try_init();
+    let mut opts = options(&env);
+    opts.debug_frames = true;
+    let (client, events) = connected(&env, env.config(), opts);
     let thread = client.driver_thread();
     let other = client.clone();
     drop(client);
