@@ -52,6 +52,8 @@ pub(crate) type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the closing handshake may take.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Commands taken per round while a socket is open, before the socket is read again.
+const COMMAND_BATCH: usize = 64;
 
 /// What reaches the driver thread.
 pub(crate) enum Command {
@@ -266,8 +268,9 @@ where
 
     /// A socket: take waiting commands, then read with a short timeout.
     fn wait_on_socket(&mut self, now: Instant, deadline: Option<Instant>) -> Flow {
+        // At most a batch of commands per round, so a flood of calls cannot starve reads.
         let mut took = false;
-        loop {
+        for _ in 0..COMMAND_BATCH {
             match self.commands.try_recv() {
                 Ok(cmd) => {
                     took = true;
@@ -281,8 +284,10 @@ where
                 Err(TryRecvError::Disconnected) => return Flow::Exit,
             }
         }
-        if took {
-            // Timers and outputs first; the next round reads.
+        let (now, deadline) =
+            if took { (Instant::now(), self.driver.poll_timeout()) } else { (now, deadline) };
+        if deadline.is_some_and(|d| d <= now) {
+            // A timer is due: the top of the loop fires it.
             return Flow::Go;
         }
         let Some(socket) = self.socket.as_mut() else { return Flow::Go };

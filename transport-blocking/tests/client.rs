@@ -183,3 +183,34 @@ fn history_pages_end_and_uploads_report_progress_and_cancel() {
     };
     assert_eq!(client.upload_file(too_big, None).wait().unwrap_err().code, ErrorCode::TooBigFile);
 }
+
+#[test]
+fn many_threads_share_one_client() {
+    let env = Env::new("threads");
+    let (client, _events) = connected(&env, env.config(), options(&env));
+    let chat = client.start_chat(Default::default()).expect("start_chat");
+    let workers: Vec<_> = (0..8)
+        .map(|t| {
+            let (client, chat_id) = (client.clone(), chat.chat_id.clone());
+            std::thread::spawn(move || {
+                for i in 0..10 {
+                    client.send_message(&chat_id, &format!("t{t} m{i}")).expect("send");
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().expect("worker");
+    }
+    let texts: Vec<String> = client
+        .chat_history(&chat.chat_id)
+        .map(|p| p.expect("page"))
+        .flat_map(|p| p.threads)
+        .flat_map(|t| t.events)
+        .filter_map(|e| match e {
+            livechat_core::model::ChatEvent::Message(m) if !m.text.starts_with("You said") => Some(m.text),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts.len(), 80, "{texts:?}");
+}
