@@ -151,8 +151,7 @@ where
     S::Event: Kinded + Send + 'static,
     Engine<S>: Ops,
 {
-    // rustls needs exactly one process-wide crypto provider; ring builds with `cc` only.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    install_crypto_provider();
     let handshake_timeout = session.config().login_timeout;
     let organization_id = session.config().organization_id.clone();
     let driver = Driver::new(session, tokens, Instant::now());
@@ -438,6 +437,13 @@ where
     }
 }
 
+/// rustls needs a process-wide crypto provider before the first `wss://` handshake (its
+/// TLS features come without one); ring builds with `cc` only. A provider installed by the
+/// application first is kept.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 fn helper(name: &str, f: impl FnOnce() + Send + 'static) {
     if let Err(e) = std::thread::Builder::new().name(name.into()).spawn(f) {
         // The closure (and its reply sender) is dropped: the session's own timeouts
@@ -506,5 +512,32 @@ fn connect(
         Ok((ws, _response)) => Ok(ws),
         Err(tungstenite::HandshakeError::Failure(e)) => Err(e.to_string()),
         Err(tungstenite::HandshakeError::Interrupted(_)) => Err("WebSocket handshake timed out".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// A `wss://` handshake against a server that does not speak TLS fails as an error
+    /// (not a panic: the crypto provider is there and the default roots load).
+    #[test]
+    fn a_failed_tls_handshake_is_an_error() {
+        install_crypto_provider();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        });
+        let url = format!("wss://127.0.0.1:{}/v3.6/customer/rtm/ws", addr.port());
+        match connect(&url, WebSocketConfig::default(), None, Duration::from_secs(5)) {
+            Ok(_) => panic!("no TLS server there"),
+            Err(err) => assert!(!err.is_empty()),
+        }
+        server.join().unwrap();
     }
 }
