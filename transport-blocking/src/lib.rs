@@ -1,0 +1,317 @@
+//! # livechat-blocking
+//!
+//! The LiveChat Customer Chat API client without an async runtime. A thin driver of the
+//! [`livechat_core`] session: one std thread owns the WebSocket (tungstenite, rustls with
+//! certificate verification) and the core [`Driver`](livechat_core::client::Driver); it
+//! moves frames, time and HTTP results in and performs what the core asks for. Every
+//! protocol decision is in core. Methods block until their result is in, at most
+//! [`ClientOptions::call_timeout`].
+//!
+//! ```no_run
+//! use livechat_blocking::{CustomerClient, ClientOptions, CustomerApi, Identity};
+//! use livechat_core::customer::{Endpoint, SessionConfig};
+//! # fn demo(token: livechat_core::token::Token) -> Result<(), livechat_core::Error> {
+//! let config = SessionConfig::new("my-organization-id", Endpoint::Region("dal".into()));
+//! let client = CustomerClient::start(config, ClientOptions::new(Identity::token(token)));
+//! let chat = client.start_chat(Default::default())?;
+//! client.send_message(&chat.chat_id, "Hello!")?;
+//! for event in client.events() {
+//!     println!("{event:?}");
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! See the `driver` module docs for how the thread waits on the socket and on calls at once.
+
+mod driver;
+mod events;
+mod upload;
+
+use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use livechat_core::client::{Op, Tokens, decode};
+use livechat_core::customer::{CustomerSession, Event, Exec, HistoryId, HistoryPage, SessionConfig};
+use livechat_core::hub::EventHub;
+use livechat_core::identity::TokenSource;
+use livechat_core::token::Token;
+use livechat_core::{Error, ErrorCode};
+
+pub use driver::DriverThread;
+pub use events::EventReceiver;
+pub use livechat_core::customer::{CustomerApi, Rating};
+pub use livechat_core::identity::{CookieJar, Grant};
+pub use livechat_core::token::{AccountsConfig, Secret};
+pub use livechat_http::Progress;
+pub use upload::{Upload, UploadSource};
+
+/// The application's own token service (the JS SDK's `identityProvider`). Called on a
+/// helper thread, so it may block (an HTTP call to your backend, say).
+pub trait IdentityProvider: Send + Sync + 'static {
+    /// `getToken` (`fresh = false`, a cached token is fine) or `getFreshToken` (`true`).
+    fn token(&self, fresh: bool) -> Result<Token, Error>;
+}
+
+/// Where customer tokens come from.
+#[derive(Clone)]
+pub enum Identity {
+    /// Built in: a static token, the `agent_token` grant or the `cookie` grant.
+    Grant(Grant),
+    /// Your own provider.
+    Provider(Arc<dyn IdentityProvider>),
+}
+
+impl Identity {
+    /// A token you already have. It cannot be refreshed.
+    pub fn token(token: Token) -> Identity {
+        Identity::Grant(Grant::Static(token))
+    }
+
+    /// Backend integrations: act for customers with an agent token (`customers:own`).
+    /// `entity_id: None` creates a new customer.
+    pub fn agent_token(accounts: AccountsConfig, agent_token: Secret, entity_id: Option<String>) -> Identity {
+        Identity::Grant(Grant::AgentToken { accounts, agent_token, entity_id })
+    }
+
+    /// The `cookie` grant with an in-memory cookie jar (pass a saved jar to resume).
+    pub fn cookie(accounts: AccountsConfig, jar: CookieJar) -> Identity {
+        Identity::Grant(Grant::Cookie { accounts, jar })
+    }
+}
+
+/// Transport options.
+#[derive(Clone)]
+pub struct ClientOptions {
+    pub identity: Identity,
+    /// Capacity of each event receiver; when a subscriber lags behind this much, newer
+    /// events are dropped for it (and counted, see [`EventReceiver::dropped`]).
+    pub event_buffer: usize,
+    /// Log every frame at `debug` level through `tracing` (tokens redacted).
+    pub debug_frames: bool,
+    /// Largest WebSocket message (and frame) accepted.
+    pub max_message_size: usize,
+    /// Your own rustls configuration (custom roots, client certificates). Certificate
+    /// verification is on unless this config turns it off.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Calls waiting to reach the driver thread; more fail with `QUEUE_FULL`.
+    pub command_buffer: usize,
+    /// How long a call blocks at most before it returns `REQUEST_TIMEOUT`. `None`: the
+    /// session's `request_timeout + queue_timeout` plus 5 s, so the session's own timeouts
+    /// normally answer first.
+    pub call_timeout: Option<Duration>,
+    /// While a socket is open, the longest the driver thread stays in one `read()` before
+    /// it looks at the call channel: the most a call waits before the thread takes it up.
+    pub command_poll_interval: Duration,
+}
+
+impl ClientOptions {
+    pub fn new(identity: Identity) -> ClientOptions {
+        ClientOptions {
+            identity,
+            event_buffer: 1024,
+            debug_frames: false,
+            max_message_size: livechat_core::wire::MAX_FRAME_LEN,
+            tls: None,
+            command_buffer: 1024,
+            call_timeout: None,
+            command_poll_interval: Duration::from_millis(10),
+        }
+    }
+}
+
+/// A customer client. Cheap to clone; usable from many threads. Methods block.
+///
+/// Dropping the last clone (or `destroy()`, or a session that destroys itself) ends the
+/// driver thread: it closes the socket, and waiting calls fail with `SDK_DESTROYED`.
+/// Callbacks registered with `on` that capture a clone of the client keep it alive until
+/// `destroy()`.
+#[derive(Clone)]
+pub struct CustomerClient {
+    handle: Arc<driver::Handle>,
+    hub: Arc<Mutex<EventHub<Event>>>,
+    token: Arc<Mutex<Option<Token>>>,
+    upload_base: Option<String>,
+    organization_id: String,
+    event_buffer: usize,
+    call_timeout: Duration,
+}
+
+impl std::fmt::Debug for CustomerClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomerClient")
+            .field("organization_id", &self.organization_id)
+            .field("call_timeout", &self.call_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CustomerClient {
+    /// Start a client and its driver thread. With `auto_connect` (the default) it connects
+    /// at once; calls made meanwhile are queued and sent after login.
+    pub fn start(config: SessionConfig, options: ClientOptions) -> CustomerClient {
+        let upload_base = config.connection.endpoint.http_base(None);
+        let organization_id = config.connection.organization_id.clone();
+        let call_timeout = options.call_timeout.unwrap_or(
+            config.connection.request_timeout + config.connection.queue_timeout + Duration::from_secs(5),
+        );
+        let (tokens, provider) = match &options.identity {
+            Identity::Grant(g) => (Tokens::Source(Box::new(TokenSource::new(g.clone()))), None),
+            Identity::Provider(p) => (Tokens::External, Some(p.clone())),
+        };
+        let session = CustomerSession::new(config, std::time::Instant::now());
+        let spawned = driver::spawn(session, tokens, provider, &options);
+        CustomerClient {
+            handle: Arc::new(spawned.handle),
+            hub: spawned.hub,
+            token: spawned.token,
+            upload_base,
+            organization_id,
+            event_buffer: options.event_buffer,
+            call_timeout,
+        }
+    }
+
+    /// The token in use (to call the Web API yourself, for example).
+    pub fn token(&self) -> Option<Token> {
+        self.token.lock().ok().and_then(|t| t.clone())
+    }
+
+    /// A new receiver of every event from now on (any number of subscribers).
+    pub fn events(&self) -> EventReceiver {
+        events::subscribe(&self.hub, self.event_buffer)
+    }
+
+    /// `getChatHistory`: pages of threads, newest page first, oldest thread first within a
+    /// page. Ends after the page marked `done`, or after an error (start a new one to retry).
+    pub fn chat_history(&self, chat_id: &str) -> ChatHistory {
+        ChatHistory { client: self.clone(), chat_id: chat_id.to_string(), state: HistoryState::Start }
+    }
+
+    /// `uploadFile`: upload a file (≤ 10 MB, checked before sending) on a helper thread.
+    /// `progress` gets 0..1; [`Upload::wait`] for the file's URL, [`Upload::cancel`] to abort.
+    pub fn upload_file(&self, source: UploadSource, progress: Option<Progress>) -> Upload {
+        upload::start(self, source, progress)
+    }
+
+    /// This handle with another bound on how long its calls block (clones share the
+    /// session; each keeps its own bound).
+    pub fn with_call_timeout(&self, timeout: Duration) -> CustomerClient {
+        CustomerClient { call_timeout: timeout, ..self.clone() }
+    }
+
+    /// The bound on how long a call blocks.
+    pub fn call_timeout(&self) -> Duration {
+        self.call_timeout
+    }
+
+    /// The driver thread (to wait for it to end after dropping the client).
+    pub fn driver_thread(&self) -> DriverThread {
+        self.handle.thread.clone()
+    }
+
+    /// Hand an op to the driver and do not wait for its result.
+    fn submit_detached(&self, op: Op) {
+        let _ = self.handle.send(driver::Command::Op(op, Box::new(|_| {})));
+    }
+}
+
+impl Exec for CustomerClient {
+    type Out<T: Send + 'static> = Result<T, Error>;
+
+    fn exec<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        what: &'static str,
+        op: Op,
+    ) -> Result<T, Error> {
+        if std::thread::current().id() == self.handle.thread.id() {
+            // Event callbacks run on the driver thread: waiting there for the driver
+            // would wait for ourselves until the call timeout.
+            return Err(Error::new(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "`{what}` called from an event callback: callbacks run on the client's thread, \
+                 which cannot wait for itself; make the call from another thread"
+                ),
+            ));
+        }
+        let (tx, rx) = sync_channel(1);
+        self.handle.send(driver::Command::Op(
+            op,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        ))?;
+        let value = match rx.recv_timeout(self.call_timeout) {
+            Ok(r) => r?,
+            Err(RecvTimeoutError::Timeout) => {
+                return Err(Error::new(
+                    ErrorCode::RequestTimeout,
+                    format!("`{what}` got no result within {} ms.", self.call_timeout.as_millis()),
+                ));
+            }
+            Err(RecvTimeoutError::Disconnected) => return Err(driver::destroyed()),
+        };
+        decode(what, value)
+    }
+}
+
+impl CustomerApi for CustomerClient {
+    fn hub(&self) -> &Arc<Mutex<EventHub<Event>>> {
+        &self.hub
+    }
+}
+
+enum HistoryState {
+    Start,
+    Open(HistoryId),
+    Done,
+}
+
+/// Chat history pages, from [`CustomerClient::chat_history`]. Each `next()` blocks for
+/// one page.
+pub struct ChatHistory {
+    client: CustomerClient,
+    chat_id: String,
+    state: HistoryState,
+}
+
+impl ChatHistory {
+    fn close(&mut self) {
+        if let HistoryState::Open(h) = std::mem::replace(&mut self.state, HistoryState::Done) {
+            self.client.submit_detached(Op::HistoryClose { history: h });
+        }
+    }
+}
+
+impl Iterator for ChatHistory {
+    type Item = Result<HistoryPage, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let history = match self.state {
+            HistoryState::Done => return None,
+            HistoryState::Open(h) => h,
+            HistoryState::Start => match self.client.history_open(&self.chat_id) {
+                Ok(h) => {
+                    self.state = HistoryState::Open(h);
+                    h
+                }
+                Err(e) => {
+                    self.state = HistoryState::Done;
+                    return Some(Err(e));
+                }
+            },
+        };
+        let page = self.client.history_next(history);
+        if page.as_ref().map_or(true, |p| p.done) {
+            self.close();
+        }
+        Some(page)
+    }
+}
+
+impl Drop for ChatHistory {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

@@ -1,0 +1,60 @@
+//! The shared end-to-end scenarios on the blocking transport.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use livechat_blocking::{ClientOptions, CustomerClient, Identity, UploadSource};
+use livechat_core::Error;
+use livechat_core::customer::{Exec, HistoryPage, SessionConfig};
+use livechat_core::identity::Grant;
+
+struct Blocking;
+
+impl livechat_scenarios::Transport for Blocking {
+    type Client = CustomerClient;
+    const NAME: &'static str = "blocking";
+
+    fn start(config: SessionConfig, grant: Grant) -> CustomerClient {
+        CustomerClient::start(config, ClientOptions::new(Identity::Grant(grant)))
+    }
+
+    /// Calls already return their result.
+    fn wait<V: Send + 'static>(out: <CustomerClient as Exec>::Out<V>) -> Result<V, Error> {
+        out
+    }
+
+    fn history(client: &CustomerClient, chat_id: &str) -> Vec<Result<HistoryPage, Error>> {
+        client.chat_history(chat_id).collect()
+    }
+
+    fn upload(
+        client: &CustomerClient,
+        name: &str,
+        data: Vec<u8>,
+        cancel_at: Option<f64>,
+    ) -> (Result<String, Error>, Vec<f64>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let cancel = Arc::new(Mutex::new(None::<Arc<AtomicBool>>));
+        let (s, c) = (seen.clone(), cancel.clone());
+        let progress = Arc::new(move |p: f64| {
+            s.lock().unwrap().push(p);
+            if cancel_at.is_some_and(|at| p >= at)
+                && let Some(flag) = c.lock().unwrap().as_ref()
+            {
+                flag.store(true, Ordering::Relaxed);
+            }
+        });
+        let source = UploadSource::Bytes {
+            name: name.into(),
+            content_type: "application/octet-stream".into(),
+            data: data.into(),
+        };
+        let upload = client.upload_file(source, Some(progress));
+        *cancel.lock().unwrap() = Some(upload.canceler());
+        let result = upload.wait();
+        let seen = seen.lock().unwrap().clone();
+        (result, seen)
+    }
+}
+
+livechat_scenarios::scenarios!(Blocking);
