@@ -147,7 +147,8 @@ impl Error {
     pub(crate) fn timeout(after: std::time::Duration) -> Error {
         Error::new(ErrorCode::RequestTimeout, format!("Request timed out after {} ms.", after.as_millis()))
     }
-    pub(crate) fn invalid(message: impl Into<String>) -> Error {
+    /// `INVALID_REQUEST`: bad arguments, caught before anything was sent.
+    pub fn invalid(message: impl Into<String>) -> Error {
         Error::new(ErrorCode::InvalidRequest, message)
     }
 }
