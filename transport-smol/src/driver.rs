@@ -365,3 +365,33 @@ async fn run<S>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(all(feature = "webpki-roots", not(feature = "native-roots")))]
+    #[test]
+    fn default_tls_has_a_provider_and_roots() {
+        let config = default_tls().expect("rustls config");
+        assert!(
+            config.crypto_provider().cipher_suites.iter().any(|s| s.version() == &rustls::version::TLS13)
+        );
+    }
+
+    #[test]
+    fn wss_to_a_server_that_is_not_tls_fails_without_panicking() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            use std::io::Write;
+            if let Ok((mut s, _)) = listener.accept() {
+                let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+            }
+        });
+        let result =
+            smol::block_on(connect(format!("wss://127.0.0.1:{port}/"), None, WebSocketConfig::default()));
+        assert!(result.is_err());
+        server.join().unwrap();
+    }
+}
