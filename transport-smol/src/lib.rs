@@ -1,0 +1,249 @@
+//! # livechat-smol
+//!
+//! The LiveChat Customer Chat API client for smol. A thin driver of the [`livechat_core`]
+//! session: a task on smol's global executor owns the WebSocket (async-tungstenite over
+//! async-net, rustls with the ring provider and certificate verification) and the core
+//! [`Driver`](livechat_core::client::Driver); it moves frames, time (`async_io::Timer`) and
+//! HTTP results in and performs what the core asks for. Every protocol decision is in core.
+//!
+//! Nothing here depends on tokio, and the futures this crate returns need no particular
+//! executor: `smol::block_on`, async-std's executor or any other can drive them, because
+//! the socket and timers live on smol's global executor and `async-io`'s reactor.
+//!
+//! ```no_run
+//! use livechat_smol::{CustomerClient, ClientOptions, CustomerApi, Identity};
+//! use livechat_core::customer::{Endpoint, SessionConfig};
+//! # async fn demo(token: livechat_core::token::Token) -> Result<(), livechat_core::Error> {
+//! let config = SessionConfig::new("my-organization-id", Endpoint::Region("dal".into()));
+//! let client = CustomerClient::start(config, ClientOptions::new(Identity::token(token)));
+//! let chat = client.start_chat(Default::default()).await?;
+//! client.send_message(&chat.chat_id, "Hello!").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! HTTP (token grants, uploads) is performed by `livechat-http` (ureq, blocking) on smol's
+//! blocking thread pool (`smol::unblock`), never on the executor.
+
+mod driver;
+mod events;
+mod upload;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use livechat_core::client::{Op, Tokens, Waiter, decode};
+use livechat_core::customer::{CustomerSession, Event, Exec, HistoryPage, SessionConfig};
+use livechat_core::hub::EventHub;
+use livechat_core::identity::TokenSource;
+use livechat_core::token::Token;
+use livechat_core::{Error, ErrorCode};
+
+pub use events::EventStream;
+pub use livechat_core::customer::{CustomerApi, Rating};
+pub use livechat_core::identity::{CookieJar, Grant};
+pub use livechat_core::token::{AccountsConfig, Secret};
+pub use livechat_http::Progress;
+pub use upload::{Upload, UploadSource};
+
+/// A boxed future, as returned by every client method.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// The application's own token service (the JS SDK's `identityProvider`).
+pub trait IdentityProvider: Send + Sync + 'static {
+    /// `getToken` (`fresh = false`, a cached token is fine) or `getFreshToken` (`true`).
+    fn token(&self, fresh: bool) -> BoxFuture<Result<Token, Error>>;
+}
+
+/// Where customer tokens come from.
+#[derive(Clone)]
+pub enum Identity {
+    /// Built in: a static token, the `agent_token` grant or the `cookie` grant.
+    Grant(Grant),
+    /// Your own provider.
+    Provider(Arc<dyn IdentityProvider>),
+}
+
+impl Identity {
+    /// A token you already have. It cannot be refreshed.
+    pub fn token(token: Token) -> Identity {
+        Identity::Grant(Grant::Static(token))
+    }
+
+    /// Backend integrations: act for customers with an agent token (`customers:own`).
+    /// `entity_id: None` creates a new customer.
+    pub fn agent_token(accounts: AccountsConfig, agent_token: Secret, entity_id: Option<String>) -> Identity {
+        Identity::Grant(Grant::AgentToken { accounts, agent_token, entity_id })
+    }
+
+    /// The `cookie` grant with an in-memory cookie jar (pass a saved jar to resume).
+    pub fn cookie(accounts: AccountsConfig, jar: CookieJar) -> Identity {
+        Identity::Grant(Grant::Cookie { accounts, jar })
+    }
+}
+
+/// Transport options.
+#[derive(Clone)]
+pub struct ClientOptions {
+    pub identity: Identity,
+    /// Capacity of each event stream; when a subscriber lags behind this much, newer
+    /// events are dropped for it (and counted, see [`EventStream::dropped`]).
+    pub event_buffer: usize,
+    /// Log every frame at `debug` level through `tracing` (tokens redacted).
+    pub debug_frames: bool,
+    /// Largest WebSocket message (and frame) accepted.
+    pub max_message_size: usize,
+    /// Your own rustls configuration (custom roots, client certificates). Certificate
+    /// verification is on unless this config turns it off. Without it, `wss://` uses the
+    /// ring provider and the roots of the `webpki-roots` (default) or `native-roots` feature.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Calls waiting to reach the driver task; more fail at once with `QUEUE_FULL`.
+    pub command_buffer: usize,
+}
+
+impl ClientOptions {
+    pub fn new(identity: Identity) -> ClientOptions {
+        ClientOptions {
+            identity,
+            event_buffer: 1024,
+            debug_frames: false,
+            max_message_size: livechat_core::wire::MAX_FRAME_LEN,
+            tls: None,
+            command_buffer: 1024,
+        }
+    }
+}
+
+pub(crate) enum Command {
+    Op(Op, Waiter),
+}
+
+/// A customer client. Cheap to clone; usable from many tasks and threads.
+#[derive(Clone)]
+pub struct CustomerClient {
+    commands: async_channel::Sender<Command>,
+    hub: Arc<Mutex<EventHub<Event>>>,
+    token: Arc<Mutex<Option<Token>>>,
+    upload_base: Option<String>,
+    organization_id: String,
+    event_buffer: usize,
+}
+
+impl std::fmt::Debug for CustomerClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomerClient")
+            .field("organization_id", &self.organization_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CustomerClient {
+    /// Start a client: its driver task goes on smol's global executor, so this works from
+    /// any thread and inside or outside any executor. With `auto_connect` (the default) it
+    /// connects at once; calls made meanwhile are queued and sent after login. The task
+    /// ends when every handle is dropped.
+    pub fn start(config: SessionConfig, options: ClientOptions) -> CustomerClient {
+        let upload_base = config.connection.endpoint.http_base(None);
+        let organization_id = config.connection.organization_id.clone();
+        let (tokens, provider) = match &options.identity {
+            Identity::Grant(g) => (Tokens::Source(Box::new(TokenSource::new(g.clone()))), None),
+            Identity::Provider(p) => (Tokens::External, Some(p.clone())),
+        };
+        let session = CustomerSession::new(config, std::time::Instant::now());
+        let (commands, hub, token) = driver::spawn(session, tokens, provider, &options);
+        CustomerClient {
+            commands,
+            hub,
+            token,
+            upload_base,
+            organization_id,
+            event_buffer: options.event_buffer,
+        }
+    }
+
+    /// The token in use (to call the Web API yourself, for example).
+    pub fn token(&self) -> Option<Token> {
+        self.token.lock().ok().and_then(|t| t.clone())
+    }
+
+    /// A new stream of every event from now on (any number of subscribers).
+    pub fn events(&self) -> EventStream {
+        events::subscribe(&self.hub, self.event_buffer)
+    }
+
+    /// `getChatHistory`: pages of threads, newest page first, oldest thread first within a
+    /// page, ending after the page marked `done`.
+    pub fn chat_history(
+        &self,
+        chat_id: &str,
+    ) -> impl futures_lite::Stream<Item = Result<HistoryPage, Error>> + Send + use<> {
+        let client = self.clone();
+        let chat_id = chat_id.to_string();
+        futures_lite::stream::unfold(Some(None), move |state| {
+            let client = client.clone();
+            let chat_id = chat_id.clone();
+            async move {
+                let history = match state? {
+                    Some(h) => h,
+                    None => match client.history_open(&chat_id).await {
+                        Ok(h) => h,
+                        Err(e) => return Some((Err(e), None)),
+                    },
+                };
+                match client.history_next(history).await {
+                    Ok(page) if page.done => {
+                        let _ = client.history_close(history).await;
+                        Some((Ok(page), None))
+                    }
+                    Ok(page) => Some((Ok(page), Some(Some(history)))),
+                    Err(e) => Some((Err(e), Some(Some(history)))),
+                }
+            }
+        })
+    }
+
+    /// `uploadFile`: upload a file (≤ 10 MB) and get its URL for a `file` event.
+    /// `progress` gets 0..1; [`Upload::cancel`] aborts.
+    pub fn upload_file(&self, source: UploadSource, progress: Option<Progress>) -> Upload {
+        upload::start(self, source, progress)
+    }
+
+    fn send_command(&self, command: Command) -> Result<(), Error> {
+        self.commands.try_send(command).map_err(|e| match e {
+            async_channel::TrySendError::Full(_) => {
+                Error::new(ErrorCode::QueueFull, "too many calls waiting for the client task")
+            }
+            async_channel::TrySendError::Closed(_) => Error::new(ErrorCode::SdkDestroyed, "SDK destroyed."),
+        })
+    }
+}
+
+impl Exec for CustomerClient {
+    type Out<T: Send + 'static> = BoxFuture<Result<T, Error>>;
+
+    fn exec<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        what: &'static str,
+        op: Op,
+    ) -> Self::Out<T> {
+        let (tx, rx) = async_channel::bounded(1);
+        let sent = self.send_command(Command::Op(
+            op,
+            Box::new(move |r| {
+                let _ = tx.try_send(r);
+            }),
+        ));
+        Box::pin(async move {
+            sent?;
+            let value =
+                rx.recv().await.map_err(|_| Error::new(ErrorCode::SdkDestroyed, "SDK destroyed."))??;
+            decode(what, value)
+        })
+    }
+}
+
+impl CustomerApi for CustomerClient {
+    fn hub(&self) -> &Arc<Mutex<EventHub<Event>>> {
+        &self.hub
+    }
+}

@@ -1,0 +1,61 @@
+//! The shared end-to-end scenarios on the smol transport (no tokio in this file: the
+//! simulator runs on its own thread, `livechat_sim::SimThread`).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures_lite::StreamExt;
+use livechat_core::Error;
+use livechat_core::customer::{Exec, HistoryPage, SessionConfig};
+use livechat_core::identity::Grant;
+use livechat_smol::{ClientOptions, CustomerClient, Identity, UploadSource};
+
+struct Smol;
+
+impl livechat_scenarios::Transport for Smol {
+    type Client = CustomerClient;
+    const NAME: &'static str = "smol";
+
+    fn start(config: SessionConfig, grant: Grant) -> CustomerClient {
+        CustomerClient::start(config, ClientOptions::new(Identity::Grant(grant)))
+    }
+
+    fn wait<V: Send + 'static>(out: <CustomerClient as Exec>::Out<V>) -> Result<V, Error> {
+        smol::block_on(out)
+    }
+
+    fn history(client: &CustomerClient, chat_id: &str) -> Vec<Result<HistoryPage, Error>> {
+        smol::block_on(client.chat_history(chat_id).collect())
+    }
+
+    fn upload(
+        client: &CustomerClient,
+        name: &str,
+        data: Vec<u8>,
+        cancel_at: Option<f64>,
+    ) -> (Result<String, Error>, Vec<f64>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let cancel = Arc::new(Mutex::new(None::<Arc<AtomicBool>>));
+        let (s, c) = (seen.clone(), cancel.clone());
+        let progress = Arc::new(move |p: f64| {
+            s.lock().unwrap().push(p);
+            if cancel_at.is_some_and(|at| p >= at)
+                && let Some(flag) = c.lock().unwrap().as_ref()
+            {
+                flag.store(true, Ordering::Relaxed);
+            }
+        });
+        let source = UploadSource::Bytes {
+            name: name.into(),
+            content_type: "application/octet-stream".into(),
+            data: data.into(),
+        };
+        let upload = client.upload_file(source, Some(progress));
+        *cancel.lock().unwrap() = Some(upload.canceler());
+        let result = smol::block_on(upload);
+        let seen = seen.lock().unwrap().clone();
+        (result, seen)
+    }
+}
+
+livechat_scenarios::scenarios!(Smol);
