@@ -181,6 +181,12 @@ impl Sim {
         let app = http::router(shared.clone());
         let mut rx = shared.shutdown.clone();
         let task = tokio::spawn(async move {
+            use axum::serve::ListenerExt;
+            // Frames are small and answered at once: no Nagle delay (40 ms per round trip
+            // against delayed ACKs).
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = rx.wait_for(|v| *v).await;
             });
