@@ -114,8 +114,11 @@ async fn customer_ws(
     State(shared): S,
     Path(ver): Path<String>,
     Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
+    shared.customer_hosts.lock().unwrap_or_else(|e| e.into_inner()).push(host);
     let Some((version, supported)) = version_of(&ver, &[(3, 5), (3, 6)]) else {
         return StatusCode::NOT_FOUND.into_response();
     };

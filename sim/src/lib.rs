@@ -123,6 +123,8 @@ pub(crate) struct Shared {
     pub counters: Counters,
     pub frame_log: Option<Mutex<BufWriter<File>>>,
     pub files: Mutex<http::Files>,
+    /// `Host` header of every customer WebSocket upgrade, in order.
+    pub customer_hosts: Mutex<Vec<String>>,
     pub shutdown: watch::Receiver<bool>,
 }
 
@@ -173,11 +175,18 @@ impl Sim {
             counters: Counters::default(),
             frame_log,
             files: Mutex::default(),
+            customer_hosts: Mutex::default(),
             shutdown,
         });
         let app = http::router(shared.clone());
         let mut rx = shared.shutdown.clone();
         let task = tokio::spawn(async move {
+            use axum::serve::ListenerExt;
+            // Frames are small and answered at once: no Nagle delay (40 ms per round trip
+            // against delayed ACKs).
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = rx.wait_for(|v| *v).await;
             });
@@ -459,6 +468,12 @@ impl Control {
     /// Ids of a customer's chats.
     pub fn customer_chats(&self, customer_id: &str) -> Vec<String> {
         self.with(|st| st.customers.get(customer_id).map(|c| c.chat_ids.clone()).unwrap_or_default())
+    }
+
+    /// The `Host` header of every customer WebSocket upgrade so far, oldest first (which
+    /// name a client used to reach the simulator, e.g. after a region switch).
+    pub fn customer_hosts(&self) -> Vec<String> {
+        self.shared.customer_hosts.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn stats(&self) -> SimStats {

@@ -59,6 +59,10 @@ impl livechat_scenarios::Transport for Tokio {
         let seen = seen.lock().unwrap().clone();
         (result, seen)
     }
+
+    fn token(client: &CustomerClient) -> Option<livechat_core::token::Token> {
+        client.token()
+    }
 }
 
 livechat_scenarios::scenarios!(Tokio);
