@@ -955,3 +955,51 @@ fn tokens_never_appear_in_debug_output() {
     let login = p.last_sent("login").to_string();
     assert!(!livechat_core::wire::redact(&login).contains("tok-cust-1"));
 }
+
+#[test]
+fn a_drop_during_the_exactly_once_check_checks_again_instead_of_resending() {
+    let mut p = Peer::new(config());
+    p.login();
+    let id = send(&mut p, "hello");
+    let custom = p.last_sent("send_event")["payload"]["event"]["custom_id"].as_str().unwrap().to_string();
+    // The server stored the event, but the socket died before its response.
+    p.server_close();
+    p.take_sent();
+    p.login();
+    p.last_sent("list_threads"); // the check is in flight ...
+    p.server_close(); // ... and this socket dies too
+    p.take_sent();
+    p.login();
+    assert!(p.sent_with("send_event").is_empty(), "re-sent without checking the chat");
+    let check = p.last_sent("list_threads");
+    p.respond(
+        &check,
+        json!({"threads": [{"id": "T1", "active": true, "events": [
+            {"id": "T1_5", "type": "message", "text": "hello", "custom_id": custom}]}]}),
+    );
+    assert_eq!(p.ok(id)["event_id"], "T1_5");
+    assert!(p.sent_with("send_event").is_empty());
+}
+
+#[test]
+fn an_unanswered_exactly_once_check_is_asked_again_and_a_refused_one_resends() {
+    let mut p = Peer::new(config());
+    p.login();
+    let id = send(&mut p, "hello");
+    p.server_close();
+    p.take_sent();
+    p.login();
+    let first = p.last_sent("list_threads");
+    // No answer within the request timeout: a second check, still no re-send.
+    p.advance(Duration::from_secs(21));
+    let checks = p.sent_with("list_threads");
+    assert_eq!(checks.len(), 2, "the check is asked again");
+    assert_ne!(checks[1]["request_id"], first["request_id"]);
+    assert!(p.sent_with("send_event").is_empty());
+    // The server refuses the check (the chat is gone): the send goes out again and its own
+    // answer decides.
+    p.respond_err(&checks[1].clone(), "not_found", None);
+    let resent = p.last_sent("send_event");
+    p.respond_err(&resent, "not_found", None);
+    assert_eq!(p.err(id), &ErrorCode::NotFound);
+}

@@ -23,6 +23,10 @@ impl livechat_scenarios::Transport for Blocking {
         out
     }
 
+    fn token(client: &CustomerClient) -> Option<livechat_core::token::Token> {
+        client.token()
+    }
+
     fn history(client: &CustomerClient, chat_id: &str) -> Vec<Result<HistoryPage, Error>> {
         client.chat_history(chat_id).collect()
     }

@@ -24,6 +24,10 @@ impl livechat_scenarios::Transport for Smol {
         smol::block_on(out)
     }
 
+    fn token(client: &CustomerClient) -> Option<livechat_core::token::Token> {
+        client.token()
+    }
+
     fn history(client: &CustomerClient, chat_id: &str) -> Vec<Result<HistoryPage, Error>> {
         smol::block_on(client.chat_history(chat_id).collect())
     }

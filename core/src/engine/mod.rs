@@ -1266,11 +1266,21 @@ impl<S: Side> Engine<S> {
     /// Settle a failed request according to who asked for it.
     fn fail_origin(&mut self, now: Instant, id: RequestId, p: Pending, err: Error) {
         match p.origin {
-            Origin::Confirm { chat_id } => {
-                // Could not check: re-send what was waiting on this chat (the server's own
-                // answer to the re-send will then say what is wrong).
-                self.confirm_done(now, &chat_id, None);
-            }
+            Origin::Confirm { chat_id } => match err.code {
+                // The check itself was cut off with its socket: the sends stay unconfirmed
+                // and are checked again after the next login. Re-sending them blindly here
+                // would store twice an event the server already has.
+                ErrorCode::ConnectionLost | ErrorCode::MisdirectedConnection | ErrorCode::SdkDestroyed => {}
+                // No answer in time: ask again rather than guess (the sends' own deadlines
+                // bound this).
+                ErrorCode::RequestTimeout if self.has_unconfirmed(&chat_id) => {
+                    self.confirming = self.confirming.saturating_sub(1);
+                    self.queue_confirmation(chat_id);
+                }
+                // The server refused to show the chat, so the events cannot be in it:
+                // re-send, and the server's answer to the send decides.
+                _ => self.confirm_done(now, &chat_id, None),
+            },
             Origin::History { op, history } => {
                 self.complete(op, Err(err.clone()));
                 if let Some(h) = self.histories.get_mut(&history.0) {
@@ -1411,14 +1421,24 @@ impl<S: Side> Engine<S> {
         chats.sort();
         chats.dedup();
         for chat_id in chats {
-            let id = self.alloc_id();
-            // The latest threads holding at least 100 events: the unconfirmed events are
-            // among the newest of the chat.
-            let payload = json!({"chat_id": chat_id, "min_events_count": 100});
-            self.insert(id, "list_threads", payload, Origin::Confirm { chat_id }, None, None);
-            self.priority.push_back(id.0);
-            self.confirming += 1;
+            self.queue_confirmation(chat_id);
         }
+    }
+
+    fn has_unconfirmed(&self, chat_id: &str) -> bool {
+        self.pending.values().any(|p| {
+            p.status == Status::Unconfirmed && p.exactly_once.as_ref().is_some_and(|(c, _)| c == chat_id)
+        })
+    }
+
+    /// Check `chat_id` for the unconfirmed sends: the latest threads holding at least 100
+    /// events (the unconfirmed events are among the newest of the chat).
+    fn queue_confirmation(&mut self, chat_id: String) {
+        let id = self.alloc_id();
+        let payload = json!({"chat_id": chat_id, "min_events_count": 100});
+        self.insert(id, "list_threads", payload, Origin::Confirm { chat_id }, None, None);
+        self.priority.push_back(id.0);
+        self.confirming += 1;
     }
 
     /// A confirmation for `chat_id` finished: complete the sends found in the chat, and
