@@ -92,10 +92,16 @@ pub trait AgentApi: Exec {
         self.exec("disconnect", Op::Disconnect)
     }
 
-    /// End the session for good: the socket is closed and pending and queued calls fail
-    /// with `SDK_DESTROYED` at once (the Node SDK leaves them hanging).
+    /// End the session for good: the socket is closed, pending and queued calls fail with
+    /// `SDK_DESTROYED` at once (the Node SDK leaves them hanging), and every callback and
+    /// event stream is removed (streams end), as the Node SDK's docs promise. Later calls
+    /// fail with `SDK_DESTROYED`.
     fn destroy(&self) -> Self::Out<()> {
-        self.exec("destroy", Op::Destroy)
+        // `exec` hands the op to the driver before it returns (async transports) or runs it
+        // (blocking ones), so the listeners go after the destroy is on its way.
+        let out = self.exec("destroy", Op::Destroy);
+        lock(self.hub()).clear();
+        out
     }
 
     /// `getAgentDetails()`: the latest login response (`license`, `my_profile`,
