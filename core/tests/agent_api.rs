@@ -60,10 +60,16 @@ fn methods_become_the_documented_ops() {
             Op::AgentDetails,
             call("set_routing_status", json!({"status": "not_accepting_chats"})),
             call("send_typing_indicator", json!({"chat_id": "CH1", "is_typing": true})),
-            call("send_event_preview", json!({"chat_id": "CH1", "event": {"type": "message", "text": "draft"}})),
+            call(
+                "send_event_preview",
+                json!({"chat_id": "CH1", "event": {"type": "message", "text": "draft"}})
+            ),
             call("deactivate_chat", json!({"id": "CH1"})),
             call("transfer_chat", json!({"id": "CH1", "target": {"type": "agent", "ids": ["b@x"]}})),
-            call("mark_events_as_seen", json!({"chat_id": "CH1", "seen_up_to": "2025-01-01T00:00:00.000000Z"})),
+            call(
+                "mark_events_as_seen",
+                json!({"chat_id": "CH1", "seen_up_to": "2025-01-01T00:00:00.000000Z"})
+            ),
             call("follow_chat", json!({"id": "CH1"})),
         ]
     );

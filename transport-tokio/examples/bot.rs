@@ -22,7 +22,9 @@ use livechat_core::agent::{AgentConfig, AgentCredentials, AgentEvent, Recipients
 use livechat_core::customer::{Endpoint, Event, SessionConfig};
 use livechat_core::model::ChatEvent;
 use livechat_core::token::AccountsConfig;
-use livechat_tokio::{AgentApi, AgentClient, AgentOptions, ClientOptions, CustomerApi, CustomerClient, Identity};
+use livechat_tokio::{
+    AgentApi, AgentClient, AgentOptions, ClientOptions, CustomerApi, CustomerClient, Identity,
+};
 
 const QUESTIONS: [&str; 2] = ["What are your opening hours?", "How much does it cost?"];
 const WAIT: Duration = Duration::from_secs(20);
@@ -52,9 +54,11 @@ fn text(event: &ChatEvent) -> Option<&str> {
 
 /// Start the bot and wait until it is logged in; it answers in a task of its own.
 async fn start_bot(endpoint: &str) -> Result<AgentClient, Error> {
-    let token = std::env::var("LIVECHAT_AGENT_TOKEN").unwrap_or_else(|_| livechat_sim::DEFAULT_AGENT_TOKEN.into());
+    let token =
+        std::env::var("LIVECHAT_AGENT_TOKEN").unwrap_or_else(|_| livechat_sim::DEFAULT_AGENT_TOKEN.into());
     let org = std::env::var("LIVECHAT_ORGANIZATION_ID").unwrap_or_else(|_| "bot-example".into());
-    let mut config = AgentConfig::new(org, AgentCredentials::bearer(token)).with_endpoint(Endpoint::url(endpoint));
+    let mut config =
+        AgentConfig::new(org, AgentCredentials::bearer(token)).with_endpoint(Endpoint::url(endpoint));
     // Subscribe first, then connect: the first `ready` cannot be missed.
     config.connection.auto_connect = false;
     let bot = AgentClient::start(config, AgentOptions::default())?;
@@ -105,7 +109,8 @@ async fn run_customer(endpoint: &str) -> Result<(), Error> {
     let mut config = SessionConfig::new(org, Endpoint::url(endpoint));
     config.connection.auto_connect = false;
     let accounts = AccountsConfig::new(org, "bot-example").with_base_url(http);
-    let customer = CustomerClient::start(config, ClientOptions::new(Identity::cookie(accounts, Default::default())));
+    let customer =
+        CustomerClient::start(config, ClientOptions::new(Identity::cookie(accounts, Default::default())));
     let mut events = customer.events();
     customer.connect().await?;
     let chat = customer.start_chat(Default::default()).await?;

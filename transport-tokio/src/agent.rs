@@ -95,9 +95,7 @@ pub struct AgentClient {
 
 impl std::fmt::Debug for AgentClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AgentClient")
-            .field("organization_id", &self.organization_id)
-            .finish_non_exhaustive()
+        f.debug_struct("AgentClient").field("organization_id", &self.organization_id).finish_non_exhaustive()
     }
 }
 

@@ -7,18 +7,23 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use livechat_core::ErrorCode;
-use livechat_core::agent::actions::{ListChats, RoutingStatus, SendThinkingIndicator, TransferChat, TransferTarget};
-use livechat_core::agent::{AgentConfig, AgentCredentials, AgentEvent, AgentEventKind, DisconnectReason, Recipients};
+use livechat_core::agent::actions::{
+    ListChats, RoutingStatus, SendThinkingIndicator, TransferChat, TransferTarget,
+};
+use livechat_core::agent::{
+    AgentConfig, AgentCredentials, AgentEvent, AgentEventKind, DisconnectReason, Recipients,
+};
 use livechat_core::customer::actions::ResumeChat;
 use livechat_core::customer::{Endpoint, Event, SessionConfig};
 use livechat_core::model::ChatEvent;
 use livechat_core::token::AccountsConfig;
 use livechat_sim::{
-    BOT_AGENT_ID, DEFAULT_AGENT_ACCOUNT_ID, DEFAULT_AGENT_ID, DEFAULT_AGENT_PAT, DEFAULT_AGENT_TOKEN, Sim, SimConfig,
+    BOT_AGENT_ID, DEFAULT_AGENT_ACCOUNT_ID, DEFAULT_AGENT_ID, DEFAULT_AGENT_PAT, DEFAULT_AGENT_TOKEN, Sim,
+    SimConfig,
 };
 use livechat_tokio::{
-    AgentApi, AgentClient, AgentEventStream, AgentOptions, ClientOptions, CustomerApi, CustomerClient, EventStream,
-    Identity,
+    AgentApi, AgentClient, AgentEventStream, AgentOptions, ClientOptions, CustomerApi, CustomerClient,
+    EventStream, Identity,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -71,7 +76,8 @@ async fn customer(sim: &Sim, org: &str) -> (CustomerClient, EventStream) {
     config.connection.seed = 7;
     let accounts = AccountsConfig::new(org, "client-1").with_base_url(sim.http_url());
     config.connection.auto_connect = false;
-    let client = CustomerClient::start(config, ClientOptions::new(Identity::cookie(accounts, Default::default())));
+    let client =
+        CustomerClient::start(config, ClientOptions::new(Identity::cookie(accounts, Default::default())));
     let mut events = client.events();
     client.connect().await.expect("connect");
     next_matching(&mut events, "customer connected", |e| matches!(e, Event::Connected(_))).await;
@@ -91,16 +97,20 @@ async fn customer_opens_chat(
 ) -> String {
     let started = customer.start_chat(Default::default()).await.expect("start_chat");
     let chat_id = started.chat_id.clone();
-    let incoming = next_matching(agent_events, "incoming_chat", |e| {
-        matches!(e, AgentEvent::IncomingChat(c) if c.chat.id == chat_id)
-    })
+    let incoming = next_matching(
+        agent_events,
+        "incoming_chat",
+        |e| matches!(e, AgentEvent::IncomingChat(c) if c.chat.id == chat_id),
+    )
     .await;
     let AgentEvent::IncomingChat(incoming) = incoming else { unreachable!() };
     assert!(incoming.chat.users.iter().any(|u| u.id() == DEFAULT_AGENT_ID), "{incoming:?}");
     customer.send_message(&chat_id, first).await.expect("customer send");
-    next_matching(agent_events, "the customer's message", |e| {
-        matches!(e, AgentEvent::IncomingEvent(i) if text(&i.event) == Some(first))
-    })
+    next_matching(
+        agent_events,
+        "the customer's message",
+        |e| matches!(e, AgentEvent::IncomingEvent(i) if text(&i.event) == Some(first)),
+    )
     .await;
     chat_id
 }
@@ -118,15 +128,19 @@ async fn agent_and_customer_chat_both_ways_with_typing_transfer_and_deactivation
 
     // Agent → customer: typing, then a message.
     agent.send_typing_indicator(&chat_id, true).await.expect("typing");
-    let typing = next_matching(&mut customer_events, "typing", |e| matches!(e, Event::IncomingTypingIndicator(_))).await;
+    let typing =
+        next_matching(&mut customer_events, "typing", |e| matches!(e, Event::IncomingTypingIndicator(_)))
+            .await;
     let Event::IncomingTypingIndicator(typing) = typing else { unreachable!() };
     assert_eq!(typing.typing_indicator.author_id, DEFAULT_AGENT_ID);
     assert!(typing.typing_indicator.is_typing);
     let sent = agent.send_message(&chat_id, "yes, hello!", Recipients::All).await.expect("send_message");
     assert!(!sent.event_id.is_empty());
-    let got = next_matching(&mut customer_events, "the agent's message", |e| {
-        matches!(e, Event::IncomingEvent(i) if text(&i.event).is_some())
-    })
+    let got = next_matching(
+        &mut customer_events,
+        "the agent's message",
+        |e| matches!(e, Event::IncomingEvent(i) if text(&i.event).is_some()),
+    )
     .await;
     let Event::IncomingEvent(got) = got else { unreachable!() };
     // The first message the customer sees is the human agent's: the bot did not answer.
@@ -136,13 +150,17 @@ async fn agent_and_customer_chat_both_ways_with_typing_transfer_and_deactivation
 
     // Customer → agent: what they are typing (sneak peek), then a message.
     customer.set_sneak_peek(&chat_id, "great, I nee").await.expect("sneak peek");
-    let peek = next_matching(&mut agent_events, "sneak peek", |e| matches!(e, AgentEvent::IncomingSneakPeek(_))).await;
+    let peek =
+        next_matching(&mut agent_events, "sneak peek", |e| matches!(e, AgentEvent::IncomingSneakPeek(_)))
+            .await;
     let AgentEvent::IncomingSneakPeek(peek) = peek else { unreachable!() };
     assert_eq!(peek.sneak_peek.text, "great, I nee");
     customer.send_message(&chat_id, "great, I need help").await.expect("customer send");
-    next_matching(&mut agent_events, "the reply", |e| {
-        matches!(e, AgentEvent::IncomingEvent(i) if text(&i.event) == Some("great, I need help"))
-    })
+    next_matching(
+        &mut agent_events,
+        "the reply",
+        |e| matches!(e, AgentEvent::IncomingEvent(i) if text(&i.event) == Some("great, I need help")),
+    )
     .await;
 
     // An agents-only message never reaches the customer.
@@ -156,13 +174,16 @@ async fn agent_and_customer_chat_both_ways_with_typing_transfer_and_deactivation
         })
         .await
         .expect("thinking");
-    next_matching(&mut customer_events, "thinking", |e| matches!(e, Event::IncomingThinkingIndicator(_))).await;
+    next_matching(&mut customer_events, "thinking", |e| matches!(e, Event::IncomingThinkingIndicator(_)))
+        .await;
     agent.send_event_preview(&chat_id, "Here is wh").await.expect("preview");
     next_matching(&mut customer_events, "preview", |e| matches!(e, Event::IncomingEventPreview(_))).await;
     agent.send_event(&chat_id, ChatEvent::message("Here is what I found.")).await.expect("send_event");
-    let got = next_matching(&mut customer_events, "message after preview", |e| {
-        matches!(e, Event::IncomingEvent(i) if text(&i.event).is_some())
-    })
+    let got = next_matching(
+        &mut customer_events,
+        "message after preview",
+        |e| matches!(e, Event::IncomingEvent(i) if text(&i.event).is_some()),
+    )
     .await;
     let Event::IncomingEvent(got) = got else { unreachable!() };
     assert_eq!(text(&got.event), Some("Here is what I found."), "the agents-only note was skipped");
@@ -183,21 +204,27 @@ async fn agent_and_customer_chat_both_ways_with_typing_transfer_and_deactivation
 
     // Deactivation reaches both sides.
     agent.deactivate_chat(&chat_id).await.expect("deactivate");
-    next_matching(&mut customer_events, "customer chat_deactivated", |e| {
-        matches!(e, Event::ChatDeactivated(d) if d.chat_id == chat_id)
-    })
+    next_matching(
+        &mut customer_events,
+        "customer chat_deactivated",
+        |e| matches!(e, Event::ChatDeactivated(d) if d.chat_id == chat_id),
+    )
     .await;
-    next_matching(&mut agent_events, "agent chat_deactivated", |e| {
-        matches!(e, AgentEvent::ChatDeactivated(d) if d.chat_id == chat_id)
-    })
+    next_matching(
+        &mut agent_events,
+        "agent chat_deactivated",
+        |e| matches!(e, AgentEvent::ChatDeactivated(d) if d.chat_id == chat_id),
+    )
     .await;
 
     // The customer comes back: the agent gets the chat again and hands it to the bot; the
     // transfer reaches both sides and the bot takes over.
     customer.resume_chat(ResumeChat::new(&chat_id)).await.expect("resume_chat");
-    next_matching(&mut agent_events, "incoming_chat again", |e| {
-        matches!(e, AgentEvent::IncomingChat(c) if c.chat.id == chat_id)
-    })
+    next_matching(
+        &mut agent_events,
+        "incoming_chat again",
+        |e| matches!(e, AgentEvent::IncomingChat(c) if c.chat.id == chat_id),
+    )
     .await;
     agent
         .transfer_chat(TransferChat {
@@ -207,25 +234,32 @@ async fn agent_and_customer_chat_both_ways_with_typing_transfer_and_deactivation
         })
         .await
         .expect("transfer");
-    next_matching(&mut customer_events, "customer chat_transferred", |e| {
-        matches!(e, Event::ChatTransferred(t) if t.chat_id == chat_id)
-    })
+    next_matching(
+        &mut customer_events,
+        "customer chat_transferred",
+        |e| matches!(e, Event::ChatTransferred(t) if t.chat_id == chat_id),
+    )
     .await;
-    let t = next_matching(&mut agent_events, "agent chat_transferred", |e| {
-        matches!(e, AgentEvent::ChatTransferred(t) if t.chat_id == chat_id)
-    })
+    let t = next_matching(
+        &mut agent_events,
+        "agent chat_transferred",
+        |e| matches!(e, AgentEvent::ChatTransferred(t) if t.chat_id == chat_id),
+    )
     .await;
     let AgentEvent::ChatTransferred(t) = t else { unreachable!() };
     assert_eq!(t.transferred_to.agent_ids, [BOT_AGENT_ID]);
     customer.send_message(&chat_id, "bot?").await.expect("to the bot");
-    next_matching(&mut customer_events, "bot reply", |e| {
-        matches!(e, Event::IncomingEvent(i) if text(&i.event) == Some("You said: bot?"))
-    })
+    next_matching(
+        &mut customer_events,
+        "bot reply",
+        |e| matches!(e, Event::IncomingEvent(i) if text(&i.event) == Some("You said: bot?")),
+    )
     .await;
 
     // Routing status round trip.
     agent.set_routing_status(RoutingStatus::NotAcceptingChats).await.expect("routing");
-    next_matching(&mut agent_events, "routing_status_set", |e| matches!(e, AgentEvent::RoutingStatusSet(_))).await;
+    next_matching(&mut agent_events, "routing_status_set", |e| matches!(e, AgentEvent::RoutingStatusSet(_)))
+        .await;
     agent.destroy().await.expect("destroy");
     sim.shutdown().await;
 }
@@ -234,14 +268,19 @@ async fn agent_and_customer_chat_both_ways_with_typing_transfer_and_deactivation
 async fn personal_access_token_agent_chats_with_a_customer() {
     tracing();
     let sim = Sim::start(SimConfig::default()).await.unwrap();
-    let (agent, mut agent_events) =
-        start_agent(&sim, AgentCredentials::personal_access_token(DEFAULT_AGENT_ACCOUNT_ID, DEFAULT_AGENT_PAT)).await;
+    let (agent, mut agent_events) = start_agent(
+        &sim,
+        AgentCredentials::personal_access_token(DEFAULT_AGENT_ACCOUNT_ID, DEFAULT_AGENT_PAT),
+    )
+    .await;
     let (customer, mut customer_events) = customer(&sim, "org-pat").await;
     let chat_id = customer_opens_chat(&customer, &mut agent_events, "hello PAT agent").await;
     agent.send_message(&chat_id, "hello customer", Recipients::All).await.expect("send");
-    next_matching(&mut customer_events, "agent message", |e| {
-        matches!(e, Event::IncomingEvent(i) if text(&i.event) == Some("hello customer"))
-    })
+    next_matching(
+        &mut customer_events,
+        "agent message",
+        |e| matches!(e, Event::IncomingEvent(i) if text(&i.event) == Some("hello customer")),
+    )
     .await;
     agent.destroy().await.expect("destroy");
 
@@ -315,14 +354,17 @@ async fn calls_made_before_ready_are_sent_after_login_in_call_order() {
             }
         })
         .collect();
-    let results = tokio::time::timeout(WAIT, futures_util::future::join_all(calls)).await.expect("calls done");
+    let results =
+        tokio::time::timeout(WAIT, futures_util::future::join_all(calls)).await.expect("calls done");
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     sim.control().clear_faults();
     assert_eq!(order.lock().unwrap()[0], "ready", "{:?}", order.lock().unwrap());
     for expected in ["one", "two", "three"] {
-        next_matching(&mut customer_events, expected, |e| {
-            matches!(e, Event::IncomingEvent(i) if text(&i.event) == Some(expected))
-        })
+        next_matching(
+            &mut customer_events,
+            expected,
+            |e| matches!(e, Event::IncomingEvent(i) if text(&i.event) == Some(expected)),
+        )
         .await;
     }
     let chat = second.get_chat(&chat_id, None).await.expect("get_chat");
@@ -355,7 +397,8 @@ async fn calls_made_before_ready_are_sent_after_login_in_call_order() {
         .collect();
     let pos = |dir: &str, what: &str| mine.iter().position(|(d, w)| d == dir && w == what).unwrap();
     let login_out = pos("out", "login");
-    let sends: Vec<usize> = ["one", "two", "three"].iter().map(|t| pos("in", &format!("send_event:{t}"))).collect();
+    let sends: Vec<usize> =
+        ["one", "two", "three"].iter().map(|t| pos("in", &format!("send_event:{t}"))).collect();
     assert!(login_out < sends[0] && sends[0] < sends[1] && sends[1] < sends[2], "{mine:?}");
     let _ = std::fs::remove_file(&log);
     second.destroy().await.expect("destroy");
@@ -374,7 +417,8 @@ async fn destroy_fails_pending_and_queued_calls_and_ends_streams() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     agent.destroy().await.expect("destroy");
     let started = std::time::Instant::now();
-    let e = tokio::time::timeout(Duration::from_secs(2), pending).await.expect("completed at once").unwrap_err();
+    let e =
+        tokio::time::timeout(Duration::from_secs(2), pending).await.expect("completed at once").unwrap_err();
     assert_eq!(e.code, ErrorCode::SdkDestroyed, "{e:?}");
     let e = pending2.await.unwrap_err();
     assert_eq!(e.code, ErrorCode::SdkDestroyed);
@@ -382,16 +426,14 @@ async fn destroy_fails_pending_and_queued_calls_and_ends_streams() {
     let e = agent.list_chats(ListChats::new()).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::SdkDestroyed, "calls after destroy: {e:?}");
     // Streams end once destroyed.
-    let end = tokio::time::timeout(WAIT, async {
-        while events.next().await.is_some() {}
-    })
-    .await;
+    let end = tokio::time::timeout(WAIT, async { while events.next().await.is_some() {} }).await;
     assert!(end.is_ok(), "the event stream ended");
     sim.control().clear_faults();
 
     // Queued before any login: a client whose server never answers.
     let dead = AgentClient::start(
-        AgentConfig::new("org", AgentCredentials::bearer("x")).with_endpoint(Endpoint::url("ws://127.0.0.1:9")),
+        AgentConfig::new("org", AgentCredentials::bearer("x"))
+            .with_endpoint(Endpoint::url("ws://127.0.0.1:9")),
         AgentOptions::default(),
     )
     .unwrap();
@@ -399,7 +441,8 @@ async fn destroy_fails_pending_and_queued_calls_and_ends_streams() {
     let details = dead.agent_details().await.unwrap_err();
     assert_eq!(details.code, ErrorCode::NoConnection);
     dead.destroy().await.expect("destroy");
-    let e = tokio::time::timeout(Duration::from_secs(2), queued).await.expect("completed at once").unwrap_err();
+    let e =
+        tokio::time::timeout(Duration::from_secs(2), queued).await.expect("completed at once").unwrap_err();
     assert_eq!(e.code, ErrorCode::SdkDestroyed);
     sim.shutdown().await;
 }

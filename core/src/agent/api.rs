@@ -112,7 +112,12 @@ pub trait AgentApi: Exec {
 
     /// `sendMessage`: a text message seen by `all` or only `agents`; resolves with
     /// `{event_id}`. Empty `chat_id` or `text` fails with `INVALID_REQUEST` before sending.
-    fn send_message(&self, chat_id: &str, text: &str, recipients: Recipients) -> Self::Out<SendEventResponse> {
+    fn send_message(
+        &self,
+        chat_id: &str,
+        text: &str,
+        recipients: Recipients,
+    ) -> Self::Out<SendEventResponse> {
         self.exec(
             "send_message",
             Op::SendMessage { chat_id: chat_id.to_string(), text: text.to_string(), recipients },
