@@ -65,6 +65,14 @@ pub enum Op {
         url: Option<String>,
         title: Option<String>,
     },
+    /// Agent only: `send_event` with a `message` (the Node chat SDK's `sendMessage`).
+    SendMessage {
+        chat_id: String,
+        text: String,
+        recipients: crate::model::Recipients,
+    },
+    /// Agent only: the stored login response (`getAgentDetails()`); no network.
+    AgentDetails,
 }
 
 impl Op {
@@ -162,6 +170,16 @@ impl Ops for Engine<AgentSide> {
     fn apply(&mut self, now: Instant, op: Op) -> Applied {
         match self.apply_common(now, op) {
             Ok(applied) => applied,
+            Err(Op::SendMessage { chat_id, text, recipients }) => {
+                Applied::Pending(self.send_message(now, &chat_id, &text, recipients))
+            }
+            Err(Op::AgentDetails) => Applied::Done(match self.agent_details() {
+                Some(details) => Ok(details.clone()),
+                None => Err(Error::new(
+                    ErrorCode::NoConnection,
+                    "the agent is not logged in yet: wait for `ready`",
+                )),
+            }),
             Err(other) => Applied::Done(Err(Error::invalid(format!("{other:?} is a customer-only call")))),
         }
     }

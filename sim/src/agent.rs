@@ -427,7 +427,17 @@ impl State {
             payload["queue"] = json!({"position": pos, "wait_time": pos * 30, "queued_at": at});
         }
         let cid = self.chats[chat_id].customer_id.clone();
-        self.push_customer(&cid, "chat_transferred", payload, None);
+        self.push_customer(&cid, "chat_transferred", payload.clone(), None);
+        // The agents involved (the ones who left and the one who got the chat) see it too,
+        // with the agent page's `reason`.
+        payload["reason"] = json!("manual");
+        let mut agents = old.clone();
+        agents.extend(new_agent.iter().cloned());
+        agents.sort();
+        agents.dedup();
+        for a in agents {
+            self.push_agent(&a, "chat_transferred", payload.clone(), None);
+        }
         if let Some(a) = new_agent {
             self.announce_agent(chat_id, &a, "manual");
         } else if self.queue_position(chat_id).is_some() {

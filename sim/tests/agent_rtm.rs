@@ -147,3 +147,25 @@ async fn sockjs_framing_carries_the_same_protocol() {
     }
     assert!(closed, "expected a SockJS close frame");
 }
+
+#[tokio::test]
+async fn transfer_by_the_agent_pushes_chat_transferred_to_both_sides() {
+    let sim = sim().await;
+    let mut agent = Client::connect(&format!("{}/v3.6/agent/rtm/ws", sim.url())).await;
+    agent.ok("login", json!({"token": format!("Bearer {DEFAULT_AGENT_TOKEN}")})).await;
+    let (mut c, _cid) = Client::login(&sim, ORG).await;
+    let (chat_id, _thread_id) = start_chat(&mut c, "transfer me").await;
+    agent.push("incoming_chat").await;
+    agent
+        .ok(
+            "transfer_chat",
+            json!({"id": chat_id, "target": {"type": "agent", "ids": [livechat_sim::BOT_AGENT_ID]}}),
+        )
+        .await;
+    let to_customer = c.push("chat_transferred").await;
+    assert_eq!(to_customer["payload"]["transferred_to"]["agent_ids"][0], livechat_sim::BOT_AGENT_ID);
+    let to_agent = agent.push("chat_transferred").await;
+    assert_eq!(to_agent["payload"]["chat_id"], chat_id.as_str());
+    assert_eq!(to_agent["payload"]["reason"], "manual");
+    assert_eq!(to_agent["payload"]["requester_id"], DEFAULT_AGENT_ID);
+}

@@ -19,6 +19,26 @@ use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use crate::{ClientOptions, Command, IdentityProvider};
 
+/// What the driver task needs of a client's options (customer or agent).
+#[derive(Clone)]
+pub(crate) struct DriverOptions {
+    pub debug_frames: bool,
+    pub max_message_size: usize,
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    pub command_buffer: usize,
+}
+
+impl From<&ClientOptions> for DriverOptions {
+    fn from(o: &ClientOptions) -> DriverOptions {
+        DriverOptions {
+            debug_frames: o.debug_frames,
+            max_message_size: o.max_message_size,
+            tls: o.tls.clone(),
+            command_buffer: o.command_buffer,
+        }
+    }
+}
+
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 enum Internal {
@@ -35,7 +55,7 @@ pub(crate) fn spawn<S>(
     session: Engine<S>,
     tokens: Tokens,
     provider: Option<Arc<dyn IdentityProvider>>,
-    options: &ClientOptions,
+    options: &DriverOptions,
 ) -> Shared<S::Event>
 where
     S: Side + Send + 'static,
@@ -74,7 +94,7 @@ async fn sleep_until(deadline: Option<Instant>) {
 async fn run<S>(
     mut driver: Driver<S>,
     mut commands: mpsc::Receiver<Command>,
-    options: ClientOptions,
+    options: DriverOptions,
     provider: Option<Arc<dyn IdentityProvider>>,
 ) where
     S: Side + Send + 'static,

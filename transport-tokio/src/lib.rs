@@ -16,7 +16,11 @@
 //! client.send_message(&chat.chat_id, "Hello!").await?;
 //! # Ok(()) }
 //! ```
+//!
+//! The agent side (the Node.js chat SDK's capabilities) is [`AgentClient`], with its methods
+//! in [`AgentApi`]; `examples/bot.rs` is an echo/FAQ bot.
 
+mod agent;
 mod driver;
 mod events;
 mod upload;
@@ -33,7 +37,9 @@ use livechat_core::token::Token;
 use livechat_core::{Error, ErrorCode};
 use tokio::sync::{mpsc, oneshot};
 
+pub use agent::{AgentClient, AgentEventStream, AgentOptions};
 pub use events::EventStream;
+pub use livechat_core::agent::AgentApi;
 pub use livechat_core::customer::{CustomerApi, Rating};
 pub use livechat_core::identity::{CookieJar, Grant};
 pub use livechat_core::token::{AccountsConfig, Secret};
@@ -143,7 +149,7 @@ impl CustomerClient {
             Identity::Provider(p) => (Tokens::External, Some(p.clone())),
         };
         let session = CustomerSession::new(config, std::time::Instant::now());
-        let (commands, hub, token) = driver::spawn(session, tokens, provider, &options);
+        let (commands, hub, token) = driver::spawn(session, tokens, provider, &(&options).into());
         CustomerClient {
             commands,
             hub,
@@ -201,15 +207,34 @@ impl CustomerClient {
     pub fn upload_file(&self, source: UploadSource, progress: Option<livechat_http::Progress>) -> Upload {
         upload::start(self, source, progress)
     }
+}
 
-    fn send_command(&self, command: Command) -> Result<(), Error> {
-        self.commands.try_send(command).map_err(|e| match e {
+/// Carry `op` to a driver task and decode its result (shared by the customer and agent
+/// clients).
+pub(crate) fn exec_on<T: serde::de::DeserializeOwned + Send + 'static>(
+    commands: &mpsc::Sender<Command>,
+    what: &'static str,
+    op: Op,
+) -> BoxFuture<Result<T, Error>> {
+    let (tx, rx) = oneshot::channel();
+    let sent = commands
+        .try_send(Command::Op(
+            op,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        ))
+        .map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => {
                 Error::new(ErrorCode::QueueFull, "too many calls waiting for the client task")
             }
             mpsc::error::TrySendError::Closed(_) => Error::new(ErrorCode::SdkDestroyed, "SDK destroyed."),
-        })
-    }
+        });
+    Box::pin(async move {
+        sent?;
+        let value = rx.await.map_err(|_| Error::new(ErrorCode::SdkDestroyed, "SDK destroyed."))??;
+        decode(what, value)
+    })
 }
 
 impl Exec for CustomerClient {
@@ -220,18 +245,7 @@ impl Exec for CustomerClient {
         what: &'static str,
         op: Op,
     ) -> Self::Out<T> {
-        let (tx, rx) = oneshot::channel();
-        let sent = self.send_command(Command::Op(
-            op,
-            Box::new(move |r| {
-                let _ = tx.send(r);
-            }),
-        ));
-        Box::pin(async move {
-            sent?;
-            let value = rx.await.map_err(|_| Error::new(ErrorCode::SdkDestroyed, "SDK destroyed."))??;
-            decode(what, value)
-        })
+        exec_on(&self.commands, what, op)
     }
 }
 

@@ -4,6 +4,7 @@
 //! failed on destroy, a documented `agent_disconnected` policy.
 
 pub mod actions;
+pub mod api;
 pub mod config;
 pub mod credentials;
 pub mod disconnect;
@@ -11,6 +12,7 @@ pub mod events;
 pub mod pushes;
 pub mod session;
 
+pub use api::{AgentApi, Exec};
 pub use config::{AgentConfig, ConnectionConfig, Endpoint, Keepalive};
 pub use credentials::AgentCredentials;
 pub use disconnect::{Delay, DisconnectReason, Reaction};

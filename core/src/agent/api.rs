@@ -1,0 +1,190 @@
+//! The Node.js chat SDK's method list (`@livechat/chat-sdk`), written once for every
+//! transport.
+//!
+//! A transport implements [`Exec`] (carry an [`Op`] to its driver, give back the decoded
+//! result as a future or a value) and [`AgentApi::hub`], and gets every method below. Names
+//! follow the Node SDK in Rust spelling (`sendMessage` → [`AgentApi::send_message`],
+//! `getAgentDetails` → [`AgentApi::agent_details`], `methodFactory` → [`AgentApi::call`] /
+//! [`AgentApi::call_raw`]), plus typed wrappers for the agent actions a bot needs.
+//!
+//! Calls made before `ready` are queued by the session and sent in call order after login;
+//! `destroy` fails every pending call with `SDK_DESTROYED`.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::Value;
+
+use super::actions::*;
+use super::events::{AgentEvent, AgentEventKind};
+use crate::client::Op;
+use crate::engine::RequestOptions;
+use crate::hub::{EventHub, ListenerId};
+use crate::model::{Chat, ChatEvent, Recipients};
+use crate::request::AgentRequest;
+
+pub use crate::customer::api::Exec;
+
+fn lock(hub: &Arc<Mutex<EventHub<AgentEvent>>>) -> MutexGuard<'_, EventHub<AgentEvent>> {
+    // A callback that panicked poisons nothing we rely on: keep going.
+    hub.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The agent methods, for any transport.
+pub trait AgentApi: Exec {
+    /// The client's event hub (shared with its driver).
+    fn hub(&self) -> &Arc<Mutex<EventHub<AgentEvent>>>;
+
+    /// Call `f` for every event of `kind` (`AgentEventKind::Ready`, a push kind, …).
+    /// Callbacks run on the driver: keep them short and do not wait in them for a call of
+    /// the same client.
+    fn on(&self, kind: AgentEventKind, f: impl Fn(&AgentEvent) + Send + Sync + 'static) -> ListenerId {
+        lock(self.hub()).on(kind, f)
+    }
+
+    /// Call `f` for the next event of `kind` only.
+    fn once(&self, kind: AgentEventKind, f: impl Fn(&AgentEvent) + Send + Sync + 'static) -> ListenerId {
+        lock(self.hub()).once(kind, f)
+    }
+
+    /// Call `f` for every event.
+    fn on_any(&self, f: impl Fn(&AgentEvent) + Send + Sync + 'static) -> ListenerId {
+        lock(self.hub()).on_any(f)
+    }
+
+    /// Remove one callback.
+    fn off(&self, id: ListenerId) -> bool {
+        lock(self.hub()).off(id)
+    }
+
+    /// Remove every callback for `kind` (the Node SDK's `off(name)` without a handler).
+    fn off_kind(&self, kind: AgentEventKind) {
+        lock(self.hub()).off_kind(kind)
+    }
+
+    /// Any typed agent action (the Node SDK's `methodFactory`, typed).
+    fn call<R: AgentRequest>(&self, req: &R) -> Self::Out<R::Response>
+    where
+        R::Response: Send + 'static,
+    {
+        self.exec(R::ACTION, Op::call(req))
+    }
+
+    /// Any typed agent action with per-call options (timeout, …).
+    fn call_with<R: AgentRequest>(&self, req: &R, opts: RequestOptions) -> Self::Out<R::Response>
+    where
+        R::Response: Send + 'static,
+    {
+        self.exec(R::ACTION, Op::call_with(req, opts))
+    }
+
+    /// Any action, raw JSON in and out; resolves with the response `payload`.
+    fn call_raw(&self, action: &str, payload: Value) -> Self::Out<Value> {
+        self.exec("call_raw", Op::raw(action, payload))
+    }
+
+    /// Connect, or resume after `disconnect()` or a pause.
+    fn connect(&self) -> Self::Out<()> {
+        self.exec("connect", Op::Connect)
+    }
+
+    /// Pause until `connect()`; queued calls stay queued.
+    fn disconnect(&self) -> Self::Out<()> {
+        self.exec("disconnect", Op::Disconnect)
+    }
+
+    /// End the session for good: the socket is closed, pending and queued calls fail with
+    /// `SDK_DESTROYED` at once (the Node SDK leaves them hanging), and every callback and
+    /// event stream is removed (streams end), as the Node SDK's docs promise. Later calls
+    /// fail with `SDK_DESTROYED`.
+    fn destroy(&self) -> Self::Out<()> {
+        // `exec` hands the op to the driver before it returns (async transports) or runs it
+        // (blocking ones), so the listeners go after the destroy is on its way.
+        let out = self.exec("destroy", Op::Destroy);
+        lock(self.hub()).clear();
+        out
+    }
+
+    /// `getAgentDetails()`: the latest login response (`license`, `my_profile`,
+    /// `chats_summary`, …), no network. `NO_CONNECTION` before the first `ready`.
+    fn agent_details(&self) -> Self::Out<Value> {
+        self.exec("agent_details", Op::AgentDetails)
+    }
+
+    /// `sendMessage`: a text message seen by `all` or only `agents`; resolves with
+    /// `{event_id}`. Empty `chat_id` or `text` fails with `INVALID_REQUEST` before sending.
+    fn send_message(
+        &self,
+        chat_id: &str,
+        text: &str,
+        recipients: Recipients,
+    ) -> Self::Out<SendEventResponse> {
+        self.exec(
+            "send_message",
+            Op::SendMessage { chat_id: chat_id.to_string(), text: text.to_string(), recipients },
+        )
+    }
+
+    /// `send_event` of any event type; resolves with `{event_id}`.
+    fn send_event(&self, chat_id: &str, event: ChatEvent) -> Self::Out<SendEventResponse> {
+        self.call(&SendEvent::new(chat_id, event))
+    }
+
+    /// At most 100 per page (checked before sending).
+    fn list_chats(&self, req: ListChats) -> Self::Out<ListChatsResponse> {
+        self.call(&req)
+    }
+
+    fn list_threads(&self, req: ListThreads) -> Self::Out<ListThreadsResponse> {
+        self.call(&req)
+    }
+
+    /// The chat with its latest thread (or `thread_id`).
+    fn get_chat(&self, chat_id: &str, thread_id: Option<&str>) -> Self::Out<Chat> {
+        match thread_id {
+            Some(t) => self.call(&GetChat::thread(chat_id, t)),
+            None => self.call(&GetChat::new(chat_id)),
+        }
+    }
+
+    fn start_chat(&self, req: StartChat) -> Self::Out<StartChatResponse> {
+        self.call(&req)
+    }
+
+    fn resume_chat(&self, req: ResumeChat) -> Self::Out<ResumeChatResponse> {
+        self.call(&req)
+    }
+
+    fn deactivate_chat(&self, chat_id: &str) -> Self::Out<Empty> {
+        self.call(&DeactivateChat::new(chat_id))
+    }
+
+    /// Transfer a chat to agents or groups (`TransferChat { id, target: Some(TransferTarget::agents([..])), .. }`).
+    fn transfer_chat(&self, req: TransferChat) -> Self::Out<Empty> {
+        self.call(&req)
+    }
+
+    /// This agent's routing status (`accepting_chats`, `not_accepting_chats`).
+    fn set_routing_status(&self, status: RoutingStatus) -> Self::Out<Empty> {
+        self.call(&SetRoutingStatus::new(status))
+    }
+
+    /// Show (`true`) or hide the typing indicator to the chat's customer.
+    fn send_typing_indicator(&self, chat_id: &str, is_typing: bool) -> Self::Out<Empty> {
+        self.call(&SendTypingIndicator::new(chat_id, is_typing))
+    }
+
+    /// The "thinking" indicator (3.6), e.g. while a bot prepares an answer.
+    fn send_thinking_indicator(&self, req: SendThinkingIndicator) -> Self::Out<Empty> {
+        self.call(&req)
+    }
+
+    /// A preview of a message being written (3.6; not saved in the chat).
+    fn send_event_preview(&self, chat_id: &str, text: &str) -> Self::Out<Empty> {
+        self.call(&SendEventPreview { chat_id: chat_id.to_string(), event: ChatEvent::message(text) })
+    }
+
+    /// `seen_up_to`: RFC 3339 timestamp.
+    fn mark_events_as_seen(&self, chat_id: &str, seen_up_to: &str) -> Self::Out<Empty> {
+        self.call(&MarkEventsAsSeen::new(chat_id, seen_up_to))
+    }
+}
