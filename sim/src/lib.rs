@@ -176,6 +176,10 @@ impl Sim {
             files: Mutex::default(),
             shutdown,
         });
+        // Small frames (a response, then its push) go out at once: no Nagle delay.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let app = http::router(shared.clone());
         let mut rx = shared.shutdown.clone();
         let task = tokio::spawn(async move {
