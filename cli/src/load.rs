@@ -124,7 +124,9 @@ async fn session(i: usize, ws_url: String, http_url: String, messages: usize, de
             loop {
                 match events.next().await {
                     Some(Event::Connected(c)) => return Ok(c.customer.id.clone()),
-                    Some(Event::Disconnected(d)) if !d.will_reconnect => return Err(format!("login: {}", d.reason)),
+                    Some(Event::Disconnected(d)) if !d.will_reconnect => {
+                        return Err(format!("login: {}", d.reason));
+                    }
                     Some(_) => {}
                     None => return Err("event stream ended".to_string()),
                 }
@@ -237,7 +239,8 @@ pub async fn run(args: Args, debug: bool) -> i32 {
     let mut tasks = Vec::with_capacity(n);
     for i in 0..n {
         let delay = Duration::from_millis(args.ramp_ms) * i as u32 / n as u32;
-        let (ws, http, m, done, peak) = (ws_url.clone(), http_url.clone(), args.messages, done.clone(), peak.clone());
+        let (ws, http, m, done, peak) =
+            (ws_url.clone(), http_url.clone(), args.messages, done.clone(), peak.clone());
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             let r = session(i, ws, http, m, debug).await;
@@ -268,7 +271,8 @@ pub async fn run(args: Args, debug: bool) -> i32 {
     for t in tasks {
         match t.await {
             Ok(r) => results.push(r),
-            Err(e) => results.push(SessionResult { errors: vec![format!("task failed: {e}")], ..Default::default() }),
+            Err(e) => results
+                .push(SessionResult { errors: vec![format!("task failed: {e}")], ..Default::default() }),
         }
     }
     progress.abort();

@@ -52,7 +52,10 @@ fn chat_with_the_embedded_bot_over_stdin() {
     writeln!(stdin, "/rate good").unwrap();
     assert!(read_until(&lines, &mut seen, "● rated good"), "rating not confirmed: {seen:#?}");
     writeln!(stdin, "/history").unwrap();
-    assert!(read_until(&lines, &mut seen, "You: hello from the test"), "history lacks the message: {seen:#?}");
+    assert!(
+        read_until(&lines, &mut seen, "You: hello from the test"),
+        "history lacks the message: {seen:#?}"
+    );
     writeln!(stdin, "/quit").unwrap();
     assert!(read_until(&lines, &mut seen, "● bye"), "did not quit: {seen:#?}");
     let status = child.wait().unwrap();
