@@ -131,7 +131,7 @@ pub fn page_ids(pg: &Paging, scope: &str, start: usize, end: usize, total: usize
 }
 
 impl State {
-    fn file_lookup(&self) -> impl Fn(&str) -> Option<(String, String, usize)> + '_ {
+    pub(crate) fn file_lookup(&self) -> impl Fn(&str) -> Option<(String, String, usize)> + '_ {
         move |url: &str| {
             let base = format!("{}/_sim/files/", self.http_base);
             let rest = url.strip_prefix(&base)?;

@@ -76,6 +76,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/reject_logins", post(c_reject_logins))
         .route("/greeting", post(c_greeting))
         .route("/agent_message", post(c_agent_message))
+        .route("/agent_event", post(c_agent_event))
         .route("/typing", post(c_typing))
         .route("/thinking", post(c_thinking))
         .route("/event_preview", post(c_event_preview))
@@ -513,6 +514,15 @@ async fn c_agent_message(State(sh): S, b: Bytes) -> Response {
     let chat = field!(need(&v, "chat_id"));
     let text = field!(need(&v, "text"));
     done(control(&sh).agent_message(chat, text, s(&v, "author_id")).map(|id| json!({ "event_id": id })))
+}
+
+async fn c_agent_event(State(sh): S, b: Bytes) -> Response {
+    let v = body!(b);
+    let chat = field!(need(&v, "chat_id"));
+    let Some(event) = v.get("event") else {
+        return api_error(StatusCode::BAD_REQUEST, "validation", "`event` is required");
+    };
+    done(control(&sh).agent_event(chat, event, s(&v, "author_id")).map(|id| json!({ "event_id": id })))
 }
 
 async fn c_typing(State(sh): S, b: Bytes) -> Response {

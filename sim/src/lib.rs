@@ -15,6 +15,7 @@
 //! ```
 
 mod agent;
+pub mod cli;
 mod conn;
 mod customer;
 mod events;
@@ -177,6 +178,10 @@ impl Sim {
             files: Mutex::default(),
             customer_hosts: Mutex::default(),
             shutdown,
+        });
+        // Small frames (a response, then its push) go out at once: no Nagle delay.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
         });
         let app = http::router(shared.clone());
         let mut rx = shared.shutdown.clone();
@@ -414,6 +419,24 @@ impl Control {
         self.with(|st| st.control_message(chat_id, text, author_id))
     }
 
+    /// Any event (a `rich_message`, a `file`, …; Agent Chat API shape, validated as an agent's
+    /// `send_event`) into the chat's active thread as the chat's agent (or `author_id`);
+    /// returns the event id.
+    pub fn agent_event(
+        &self,
+        chat_id: &str,
+        event: &Value,
+        author_id: Option<&str>,
+    ) -> Result<String, ApiError> {
+        self.with(|st| {
+            let body = {
+                let lookup = st.file_lookup();
+                events::validate_event(event, "event", true, &lookup)?
+            };
+            st.control_event(chat_id, body, author_id)
+        })
+    }
+
     pub fn typing(&self, chat_id: &str, is_typing: bool) -> Result<(), ApiError> {
         self.with(|st| {
             let a = st.chat_agent(chat_id);
@@ -501,6 +524,19 @@ impl State {
         text: &str,
         author: Option<&str>,
     ) -> Result<String, ApiError> {
+        let mut body = serde_json::Map::new();
+        body.insert("type".into(), json!("message"));
+        body.insert("text".into(), json!(text));
+        body.insert("visibility".into(), json!("all"));
+        self.control_event(chat_id, body, author)
+    }
+
+    fn control_event(
+        &mut self,
+        chat_id: &str,
+        body: serde_json::Map<String, Value>,
+        author: Option<&str>,
+    ) -> Result<String, ApiError> {
         let author = author.map(str::to_string).unwrap_or_else(|| self.chat_agent(chat_id));
         let chat = self.chats.get(chat_id).ok_or_else(|| ApiError::not_found("Chat"))?;
         if !chat.active() {
@@ -508,10 +544,6 @@ impl State {
         }
         let idx = chat.threads.len() - 1;
         let thread_id = chat.threads[idx].id.clone();
-        let mut body = serde_json::Map::new();
-        body.insert("type".into(), json!("message"));
-        body.insert("text".into(), json!(text));
-        body.insert("visibility".into(), json!("all"));
         let ev = self.append_event(chat_id, idx, body, Some(&author));
         let id = ev["id"].as_str().unwrap_or_default().to_string();
         self.push_chat(

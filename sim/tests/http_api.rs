@@ -204,6 +204,14 @@ async fn rejected_logins_greetings_and_agent_pushes_via_control() {
         (e["payload"]["event"]["id"].as_str(), e["payload"]["event"]["text"].as_str()),
         (Some(eid.as_str()), Some("an agent speaks"))
     );
+    let rich = json!({"type": "rich_message", "template_id": "quick_replies", "elements": [{
+        "title": "Pick one", "buttons": [{"text": "Yes", "type": "message", "value": "yes", "postback_id": "yes"}]}]});
+    let rid = ctl.agent_event(&chat_id, &rich, None).unwrap();
+    let e = c.push("incoming_event").await;
+    assert_eq!(e["payload"]["event"]["id"], rid.as_str());
+    assert_eq!(e["payload"]["event"]["type"], "rich_message");
+    assert_eq!(e["payload"]["event"]["elements"][0]["buttons"][0]["postback_id"], "yes");
+    assert!(ctl.agent_event(&chat_id, &json!({"type": "message"}), None).is_err());
     ctl.typing(&chat_id, true).unwrap();
     assert_eq!(c.push("incoming_typing_indicator").await["payload"]["typing_indicator"]["is_typing"], true);
     ctl.thinking(&chat_id, Some("Thinking..."), None).unwrap();
