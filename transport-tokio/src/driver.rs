@@ -120,7 +120,9 @@ async fn run<S>(
                         let msg = match tokio_tungstenite::connect_async_tls_with_config(
                             url,
                             Some(config),
-                            false,
+                            // TCP_NODELAY: small frames (a response, then its push) must not
+                            // wait for Nagle and delayed ACKs (~40 ms each).
+                            true,
                             tls,
                         )
                         .await

@@ -2,8 +2,8 @@
 //! the reply. No async runtime anywhere.
 //!
 //! ```sh
-//! cargo run -p livechat-blocking --example customer                         # starts a simulator
-//! cargo run -p livechat-blocking --example customer -- ws://127.0.0.1:8080  # a running one
+//! cargo run -p livechat-blocking --example blocking_customer                         # starts a simulator
+//! cargo run -p livechat-blocking --example blocking_customer -- ws://127.0.0.1:8080  # a running one
 //! ```
 
 use std::time::Duration;

@@ -2,8 +2,8 @@
 //! prints the first reply.
 //!
 //! ```text
-//! cargo run -p livechat-smol --example customer                    # starts its own livechat-sim
-//! cargo run -p livechat-smol --example customer -- --endpoint ws://127.0.0.1:8080 [--org ORG]
+//! cargo run -p livechat-smol --example smol_customer                    # starts its own livechat-sim
+//! cargo run -p livechat-smol --example smol_customer -- --endpoint ws://127.0.0.1:8080 [--org ORG]
 //! ```
 //!
 //! With `--endpoint` the token endpoint is the same host over HTTP (as livechat-sim serves

@@ -3,9 +3,9 @@
 //! bot's reply, all at once on smol's executor.
 //!
 //! ```text
-//! cargo run -p livechat-smol --example backend                     # starts its own livechat-sim
-//! cargo run -p livechat-smol --example backend -- --customers 20
-//! cargo run -p livechat-smol --example backend -- --endpoint ws://127.0.0.1:8080 \
+//! cargo run -p livechat-smol --example smol_backend                     # starts its own livechat-sim
+//! cargo run -p livechat-smol --example smol_backend -- --customers 20
+//! cargo run -p livechat-smol --example smol_backend -- --endpoint ws://127.0.0.1:8080 \
 //!     --accounts http://127.0.0.1:8080 --agent-token 'dal:sim-agent-token'
 //! ```
 //!

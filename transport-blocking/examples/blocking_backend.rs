@@ -2,8 +2,8 @@
 //! its own client (one driver thread each), starts a chat and waits for the bot's reply.
 //!
 //! ```sh
-//! cargo run -p livechat-blocking --example backend                         # starts a simulator
-//! cargo run -p livechat-blocking --example backend -- ws://127.0.0.1:8080  # a running one
+//! cargo run -p livechat-blocking --example blocking_backend                         # starts a simulator
+//! cargo run -p livechat-blocking --example blocking_backend -- ws://127.0.0.1:8080  # a running one
 //! ```
 //!
 //! The agent token is `LIVECHAT_AGENT_TOKEN`, or the simulator's default one.
