@@ -213,7 +213,6 @@ impl CustomerClient {
     pub fn upload_file(&self, source: UploadSource, progress: Option<Progress>) -> Upload {
         upload::start(self, source, progress)
     }
-
 }
 
 /// Carry `op` to a driver task and decode its result (shared by the customer and agent
