@@ -23,6 +23,26 @@ use livechat_core::{Error, ErrorCode};
 
 use crate::{ClientOptions, Command, IdentityProvider};
 
+/// What the driver task needs of a client's options (customer or agent).
+#[derive(Clone)]
+pub(crate) struct DriverOptions {
+    pub debug_frames: bool,
+    pub max_message_size: usize,
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    pub command_buffer: usize,
+}
+
+impl From<&ClientOptions> for DriverOptions {
+    fn from(o: &ClientOptions) -> DriverOptions {
+        DriverOptions {
+            debug_frames: o.debug_frames,
+            max_message_size: o.max_message_size,
+            tls: o.tls.clone(),
+            command_buffer: o.command_buffer,
+        }
+    }
+}
+
 type Ws = WebSocketStream<ConnectStream>;
 
 /// Results of the side tasks (connecting, HTTP, the identity provider).
@@ -49,7 +69,7 @@ pub(crate) fn spawn<S>(
     session: Engine<S>,
     tokens: Tokens,
     provider: Option<Arc<dyn IdentityProvider>>,
-    options: &ClientOptions,
+    options: &DriverOptions,
 ) -> Shared<S::Event>
 where
     S: Side + Send + 'static,
@@ -110,7 +130,7 @@ fn roots() -> Result<rustls::RootCertStore, String> {
 
 #[cfg(not(any(feature = "webpki-roots", feature = "native-roots")))]
 fn roots() -> Result<rustls::RootCertStore, String> {
-    Err("no root certificates: enable the `webpki-roots` or `native-roots` feature, or set ClientOptions::tls"
+    Err("no root certificates: enable the `webpki-roots` or `native-roots` feature, or set ClientOptions::tls / AgentOptions::tls"
         .into())
 }
 
@@ -157,7 +177,7 @@ fn close_later(mut ws: Ws) {
 async fn run<S>(
     mut driver: Driver<S>,
     commands: async_channel::Receiver<Command>,
-    options: ClientOptions,
+    options: DriverOptions,
     provider: Option<Arc<dyn IdentityProvider>>,
 ) where
     S: Side + Send + 'static,

@@ -7,38 +7,44 @@ use std::task::{Context, Poll};
 
 use futures_lite::Stream;
 use livechat_core::customer::Event;
-use livechat_core::hub::{Delivery, EventHub};
+use livechat_core::hub::{Delivery, EventHub, Kinded};
 
 /// A stream of events. Overflow policy: when this subscriber has `event_buffer` events
 /// waiting, newer ones are dropped for it only and counted in [`EventStream::dropped`];
 /// the session and other subscribers never wait for a slow reader. The stream ends once
 /// every client handle is gone (the driver task then stops).
-pub struct EventStream {
+///
+/// `E` is the session's event type: [`Event`] for a customer client, `AgentEvent` for an
+/// agent client ([`crate::AgentEventStream`]).
+pub struct EventStream<E = Event> {
     // async-channel's receiver is `!Unpin`; boxing keeps this stream `Unpin`.
-    rx: Pin<Box<async_channel::Receiver<Event>>>,
+    rx: Pin<Box<async_channel::Receiver<E>>>,
     dropped: Arc<AtomicU64>,
 }
 
-impl EventStream {
+impl<E> EventStream<E> {
     /// Events dropped because this stream was full.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
 
     /// The next event; `None` once the client is gone.
-    pub async fn next_event(&mut self) -> Option<Event> {
+    pub async fn next_event(&mut self) -> Option<E> {
         self.rx.recv().await.ok()
     }
 }
 
-impl Stream for EventStream {
-    type Item = Event;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+impl<E> Stream for EventStream<E> {
+    type Item = E;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<E>> {
         self.rx.as_mut().poll_next(cx)
     }
 }
 
-pub(crate) fn subscribe(hub: &Arc<Mutex<EventHub<Event>>>, buffer: usize) -> EventStream {
+pub(crate) fn subscribe<E>(hub: &Arc<Mutex<EventHub<E>>>, buffer: usize) -> EventStream<E>
+where
+    E: Kinded + Clone + Send + 'static,
+{
     let (tx, rx) = async_channel::bounded(buffer.max(1));
     let dropped = Arc::new(AtomicU64::new(0));
     let counter = dropped.clone();

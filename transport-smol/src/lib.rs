@@ -21,9 +21,13 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The agent side (the Node.js chat SDK's capabilities) is [`AgentClient`], with its methods
+//! in [`AgentApi`]; it runs on the same driver task as the customer client.
+//!
 //! HTTP (token grants, uploads) is performed by `livechat-http` (ureq, blocking) on smol's
 //! blocking thread pool (`smol::unblock`), never on the executor.
 
+mod agent;
 mod driver;
 mod events;
 mod upload;
@@ -39,7 +43,9 @@ use livechat_core::identity::TokenSource;
 use livechat_core::token::Token;
 use livechat_core::{Error, ErrorCode};
 
+pub use agent::{AgentClient, AgentEventStream, AgentOptions};
 pub use events::EventStream;
+pub use livechat_core::agent::AgentApi;
 pub use livechat_core::customer::{CustomerApi, Rating};
 pub use livechat_core::identity::{CookieJar, Grant};
 pub use livechat_core::token::{AccountsConfig, Secret};
@@ -150,7 +156,7 @@ impl CustomerClient {
             Identity::Provider(p) => (Tokens::External, Some(p.clone())),
         };
         let session = CustomerSession::new(config, std::time::Instant::now());
-        let (commands, hub, token) = driver::spawn(session, tokens, provider, &options);
+        let (commands, hub, token) = driver::spawn(session, tokens, provider, &(&options).into());
         CustomerClient {
             commands,
             hub,
@@ -207,15 +213,34 @@ impl CustomerClient {
     pub fn upload_file(&self, source: UploadSource, progress: Option<Progress>) -> Upload {
         upload::start(self, source, progress)
     }
+}
 
-    fn send_command(&self, command: Command) -> Result<(), Error> {
-        self.commands.try_send(command).map_err(|e| match e {
+/// Carry `op` to a driver task and decode its result (shared by the customer and agent
+/// clients).
+pub(crate) fn exec_on<T: serde::de::DeserializeOwned + Send + 'static>(
+    commands: &async_channel::Sender<Command>,
+    what: &'static str,
+    op: Op,
+) -> BoxFuture<Result<T, Error>> {
+    let (tx, rx) = async_channel::bounded(1);
+    let sent = commands
+        .try_send(Command::Op(
+            op,
+            Box::new(move |r| {
+                let _ = tx.try_send(r);
+            }),
+        ))
+        .map_err(|e| match e {
             async_channel::TrySendError::Full(_) => {
                 Error::new(ErrorCode::QueueFull, "too many calls waiting for the client task")
             }
             async_channel::TrySendError::Closed(_) => Error::new(ErrorCode::SdkDestroyed, "SDK destroyed."),
-        })
-    }
+        });
+    Box::pin(async move {
+        sent?;
+        let value = rx.recv().await.map_err(|_| Error::new(ErrorCode::SdkDestroyed, "SDK destroyed."))??;
+        decode(what, value)
+    })
 }
 
 impl Exec for CustomerClient {
@@ -226,19 +251,7 @@ impl Exec for CustomerClient {
         what: &'static str,
         op: Op,
     ) -> Self::Out<T> {
-        let (tx, rx) = async_channel::bounded(1);
-        let sent = self.send_command(Command::Op(
-            op,
-            Box::new(move |r| {
-                let _ = tx.try_send(r);
-            }),
-        ));
-        Box::pin(async move {
-            sent?;
-            let value =
-                rx.recv().await.map_err(|_| Error::new(ErrorCode::SdkDestroyed, "SDK destroyed."))??;
-            decode(what, value)
-        })
+        exec_on(&self.commands, what, op)
     }
 }
 

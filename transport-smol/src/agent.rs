@@ -1,0 +1,145 @@
+//! The agent client: the Node.js chat SDK's capabilities on smol, driven by the same
+//! driver task as the customer client.
+
+use std::sync::{Arc, Mutex};
+
+use livechat_core::Error;
+use livechat_core::agent::{AgentApi, AgentConfig, AgentEvent, AgentSession, Exec};
+use livechat_core::client::{Op, Tokens};
+use livechat_core::hub::EventHub;
+
+use crate::driver::{self, DriverOptions};
+use crate::events::{self, EventStream};
+use crate::{BoxFuture, Command, exec_on};
+
+/// A stream of agent events.
+pub type AgentEventStream = EventStream<AgentEvent>;
+
+/// Transport options of an [`AgentClient`] (agents bring their own credentials in
+/// [`AgentConfig`], so there is no identity here).
+#[derive(Clone)]
+pub struct AgentOptions {
+    /// Capacity of each event stream; a subscriber this far behind loses newer events
+    /// (counted in [`EventStream::dropped`]).
+    pub event_buffer: usize,
+    /// Log every frame at `debug` level through `tracing` (tokens redacted).
+    pub debug_frames: bool,
+    /// Largest WebSocket message accepted.
+    pub max_message_size: usize,
+    /// Your own rustls configuration; certificate verification is on unless it turns it off.
+    /// Without it, `wss://` uses the ring provider and the roots of the `webpki-roots`
+    /// (default) or `native-roots` feature.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Calls waiting to reach the driver task; more fail at once with `QUEUE_FULL`.
+    pub command_buffer: usize,
+}
+
+impl Default for AgentOptions {
+    fn default() -> AgentOptions {
+        AgentOptions {
+            event_buffer: 1024,
+            debug_frames: false,
+            max_message_size: livechat_core::wire::MAX_FRAME_LEN,
+            tls: None,
+            command_buffer: 1024,
+        }
+    }
+}
+
+impl AgentOptions {
+    pub fn new() -> AgentOptions {
+        AgentOptions::default()
+    }
+
+    /// Builder: log frames through `tracing` (the Node SDK's `debug: true`).
+    pub fn debug(mut self, on: bool) -> AgentOptions {
+        self.debug_frames = on;
+        self
+    }
+}
+
+impl From<&AgentOptions> for DriverOptions {
+    fn from(o: &AgentOptions) -> DriverOptions {
+        DriverOptions {
+            debug_frames: o.debug_frames,
+            max_message_size: o.max_message_size,
+            tls: o.tls.clone(),
+            command_buffer: o.command_buffer,
+        }
+    }
+}
+
+/// An agent client (the Node chat SDK's `ChatSDK`). Cheap to clone; usable from many tasks
+/// and threads.
+/// Every method comes from [`AgentApi`].
+///
+/// ```no_run
+/// use livechat_smol::{AgentApi, AgentClient, AgentOptions};
+/// use livechat_core::agent::{AgentConfig, AgentCredentials, AgentEvent, Recipients};
+/// # async fn demo() -> Result<(), livechat_core::Error> {
+/// let config = AgentConfig::new("my-organization-id", AgentCredentials::bearer("dal:…"));
+/// let agent = AgentClient::start(config, AgentOptions::default())?;
+/// let mut events = agent.events();
+/// while let Some(event) = events.next_event().await {
+///     if let AgentEvent::IncomingEvent(e) = event {
+///         agent.send_message(&e.chat_id, "Hello!", Recipients::All).await?;
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct AgentClient {
+    commands: async_channel::Sender<Command>,
+    hub: Arc<Mutex<EventHub<AgentEvent>>>,
+    organization_id: String,
+    event_buffer: usize,
+}
+
+impl std::fmt::Debug for AgentClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentClient").field("organization_id", &self.organization_id).finish_non_exhaustive()
+    }
+}
+
+impl AgentClient {
+    /// Start an agent client: its driver task goes on smol's global executor, so this works
+    /// from any thread and inside or outside any executor. With `auto_connect` (the
+    /// default) it connects and logs in at once; calls made meanwhile are queued and sent
+    /// after `ready`, in call order. An unsupported API version or monitoring level is an
+    /// error naming the value.
+    ///
+    /// Events are delivered to the streams and callbacks registered at the time: to be sure
+    /// to see the first `ready`, set `config.connection.auto_connect = false`, subscribe
+    /// ([`AgentClient::events`] / [`AgentApi::on`]) and then call [`AgentApi::connect`].
+    /// The task ends when every handle is dropped.
+    pub fn start(config: AgentConfig, options: AgentOptions) -> Result<AgentClient, Error> {
+        let organization_id = config.connection.organization_id.clone();
+        let session = AgentSession::new(config, std::time::Instant::now())?;
+        // The agent session makes its token from its credentials: nothing is ever fetched.
+        let (commands, hub, _token) = driver::spawn(session, Tokens::External, None, &(&options).into());
+        Ok(AgentClient { commands, hub, organization_id, event_buffer: options.event_buffer })
+    }
+
+    /// A new stream of every event from now on (any number of subscribers).
+    pub fn events(&self) -> AgentEventStream {
+        events::subscribe(&self.hub, self.event_buffer)
+    }
+}
+
+impl Exec for AgentClient {
+    type Out<T: Send + 'static> = BoxFuture<Result<T, Error>>;
+
+    fn exec<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        what: &'static str,
+        op: Op,
+    ) -> Self::Out<T> {
+        exec_on(&self.commands, what, op)
+    }
+}
+
+impl AgentApi for AgentClient {
+    fn hub(&self) -> &Arc<Mutex<EventHub<AgentEvent>>> {
+        &self.hub
+    }
+}
