@@ -1,11 +1,12 @@
 //! # livechat-blocking
 //!
-//! The LiveChat Customer Chat API client without an async runtime. A thin driver of the
+//! The LiveChat Customer Chat API client (and, as [`AgentClient`], the Agent Chat API
+//! client) without an async runtime. A thin driver of the
 //! [`livechat_core`] session: one std thread owns the WebSocket (tungstenite, rustls with
 //! certificate verification) and the core [`Driver`](livechat_core::client::Driver); it
 //! moves frames, time and HTTP results in and performs what the core asks for. Every
 //! protocol decision is in core. Methods block until their result is in, at most
-//! [`ClientOptions::call_timeout`].
+//! [`ClientOptions::call_timeout`] ([`AgentOptions::call_timeout`] for agents).
 //!
 //! ```no_run
 //! use livechat_blocking::{CustomerClient, ClientOptions, CustomerApi, Identity};
