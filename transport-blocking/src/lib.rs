@@ -32,12 +32,12 @@ mod upload;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use livechat_core::Error;
 use livechat_core::client::{Op, Tokens};
 use livechat_core::customer::{CustomerSession, Event, Exec, HistoryId, HistoryPage, SessionConfig};
 use livechat_core::hub::EventHub;
 use livechat_core::identity::TokenSource;
 use livechat_core::token::Token;
-use livechat_core::Error;
 
 pub use agent::{AgentClient, AgentEventReceiver, AgentOptions};
 pub use driver::DriverThread;

@@ -198,7 +198,8 @@ fn destroy_fails_a_pending_call_and_ends_receivers() {
 
     // Queued before any login: a client whose server never answers.
     let dead = AgentClient::start(
-        AgentConfig::new("org", AgentCredentials::bearer("x")).with_endpoint(Endpoint::url("ws://127.0.0.1:9")),
+        AgentConfig::new("org", AgentCredentials::bearer("x"))
+            .with_endpoint(Endpoint::url("ws://127.0.0.1:9")),
         AgentOptions::default(),
     )
     .unwrap();
