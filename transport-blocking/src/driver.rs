@@ -44,7 +44,29 @@ use tungstenite::protocol::WebSocketConfig;
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
-use crate::{ClientOptions, IdentityProvider};
+use crate::IdentityProvider;
+
+/// What the driver thread needs from a client's options (customer or agent).
+#[derive(Clone)]
+pub(crate) struct DriverOptions {
+    pub(crate) debug_frames: bool,
+    pub(crate) max_message_size: usize,
+    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+    pub(crate) command_buffer: usize,
+    pub(crate) command_poll_interval: Duration,
+}
+
+impl From<&crate::ClientOptions> for DriverOptions {
+    fn from(o: &crate::ClientOptions) -> DriverOptions {
+        DriverOptions {
+            debug_frames: o.debug_frames,
+            max_message_size: o.max_message_size,
+            tls: o.tls.clone(),
+            command_buffer: o.command_buffer,
+            command_poll_interval: o.command_poll_interval,
+        }
+    }
+}
 
 pub(crate) type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
 
@@ -132,6 +154,45 @@ pub(crate) fn destroyed() -> Error {
     Error::new(ErrorCode::SdkDestroyed, "SDK destroyed.")
 }
 
+/// Carry `op` to the driver thread and block for its decoded result, at most
+/// `call_timeout` (shared by the customer and the agent client).
+pub(crate) fn exec_on<T: serde::de::DeserializeOwned>(
+    handle: &Handle,
+    call_timeout: Duration,
+    what: &'static str,
+    op: Op,
+) -> Result<T, Error> {
+    if std::thread::current().id() == handle.thread.id() {
+        // Event callbacks run on the driver thread: waiting there for the driver
+        // would wait for ourselves until the call timeout.
+        return Err(Error::new(
+            ErrorCode::InvalidRequest,
+            format!(
+                "`{what}` called from an event callback: callbacks run on the client's thread, \
+             which cannot wait for itself; make the call from another thread"
+            ),
+        ));
+    }
+    let (tx, rx) = sync_channel(1);
+    handle.send(Command::Op(
+        op,
+        Box::new(move |r| {
+            let _ = tx.send(r);
+        }),
+    ))?;
+    let value = match rx.recv_timeout(call_timeout) {
+        Ok(r) => r?,
+        Err(RecvTimeoutError::Timeout) => {
+            return Err(Error::new(
+                ErrorCode::RequestTimeout,
+                format!("`{what}` got no result within {} ms.", call_timeout.as_millis()),
+            ));
+        }
+        Err(RecvTimeoutError::Disconnected) => return Err(destroyed()),
+    };
+    livechat_core::client::decode(what, value)
+}
+
 /// What a client handle needs from its driver.
 pub(crate) struct Spawned<E: Kinded> {
     pub(crate) handle: Handle,
@@ -144,7 +205,7 @@ pub(crate) fn spawn<S>(
     session: Engine<S>,
     tokens: Tokens,
     provider: Option<Arc<dyn IdentityProvider>>,
-    options: &ClientOptions,
+    options: &DriverOptions,
 ) -> Spawned<S::Event>
 where
     S: Side + Send + 'static,
@@ -198,7 +259,7 @@ where
     /// thread learns of the last handle's drop through [`Handle`]'s flag).
     to_self: SyncSender<Command>,
     closed: Arc<AtomicBool>,
-    options: ClientOptions,
+    options: DriverOptions,
     provider: Option<Arc<dyn IdentityProvider>>,
     handshake_timeout: Duration,
     socket: Option<Socket>,

@@ -1,11 +1,12 @@
 //! # livechat-blocking
 //!
-//! The LiveChat Customer Chat API client without an async runtime. A thin driver of the
+//! The LiveChat Customer Chat API client (and, as [`AgentClient`], the Agent Chat API
+//! client) without an async runtime. A thin driver of the
 //! [`livechat_core`] session: one std thread owns the WebSocket (tungstenite, rustls with
 //! certificate verification) and the core [`Driver`](livechat_core::client::Driver); it
 //! moves frames, time and HTTP results in and performs what the core asks for. Every
 //! protocol decision is in core. Methods block until their result is in, at most
-//! [`ClientOptions::call_timeout`].
+//! [`ClientOptions::call_timeout`] ([`AgentOptions::call_timeout`] for agents).
 //!
 //! ```no_run
 //! use livechat_blocking::{CustomerClient, ClientOptions, CustomerApi, Identity};
@@ -23,23 +24,25 @@
 //!
 //! See the `driver` module docs for how the thread waits on the socket and on calls at once.
 
+mod agent;
 mod driver;
 mod events;
 mod upload;
 
-use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use livechat_core::client::{Op, Tokens, decode};
+use livechat_core::Error;
+use livechat_core::client::{Op, Tokens};
 use livechat_core::customer::{CustomerSession, Event, Exec, HistoryId, HistoryPage, SessionConfig};
 use livechat_core::hub::EventHub;
 use livechat_core::identity::TokenSource;
 use livechat_core::token::Token;
-use livechat_core::{Error, ErrorCode};
 
+pub use agent::{AgentClient, AgentEventReceiver, AgentOptions};
 pub use driver::DriverThread;
 pub use events::EventReceiver;
+pub use livechat_core::agent::AgentApi;
 pub use livechat_core::customer::{CustomerApi, Rating};
 pub use livechat_core::identity::{CookieJar, Grant};
 pub use livechat_core::token::{AccountsConfig, Secret};
@@ -160,7 +163,7 @@ impl CustomerClient {
             Identity::Provider(p) => (Tokens::External, Some(p.clone())),
         };
         let session = CustomerSession::new(config, std::time::Instant::now());
-        let spawned = driver::spawn(session, tokens, provider, &options);
+        let spawned = driver::spawn(session, tokens, provider, &(&options).into());
         CustomerClient {
             handle: Arc::new(spawned.handle),
             hub: spawned.hub,
@@ -224,35 +227,7 @@ impl Exec for CustomerClient {
         what: &'static str,
         op: Op,
     ) -> Result<T, Error> {
-        if std::thread::current().id() == self.handle.thread.id() {
-            // Event callbacks run on the driver thread: waiting there for the driver
-            // would wait for ourselves until the call timeout.
-            return Err(Error::new(
-                ErrorCode::InvalidRequest,
-                format!(
-                    "`{what}` called from an event callback: callbacks run on the client's thread, \
-                 which cannot wait for itself; make the call from another thread"
-                ),
-            ));
-        }
-        let (tx, rx) = sync_channel(1);
-        self.handle.send(driver::Command::Op(
-            op,
-            Box::new(move |r| {
-                let _ = tx.send(r);
-            }),
-        ))?;
-        let value = match rx.recv_timeout(self.call_timeout) {
-            Ok(r) => r?,
-            Err(RecvTimeoutError::Timeout) => {
-                return Err(Error::new(
-                    ErrorCode::RequestTimeout,
-                    format!("`{what}` got no result within {} ms.", self.call_timeout.as_millis()),
-                ));
-            }
-            Err(RecvTimeoutError::Disconnected) => return Err(driver::destroyed()),
-        };
-        decode(what, value)
+        driver::exec_on(&self.handle, self.call_timeout, what, op)
     }
 }
 

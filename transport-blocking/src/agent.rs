@@ -1,0 +1,183 @@
+//! The agent client: the Node.js chat SDK's capabilities without an async runtime, driven
+//! by the same driver thread as the customer client.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use livechat_core::Error;
+use livechat_core::agent::{AgentApi, AgentConfig, AgentEvent, AgentSession, Exec};
+use livechat_core::client::{Op, Tokens};
+use livechat_core::hub::EventHub;
+
+use crate::driver::{self, DriverOptions, DriverThread};
+use crate::events::{self, EventReceiver};
+
+/// A blocking receiver of agent events.
+pub type AgentEventReceiver = EventReceiver<AgentEvent>;
+
+/// Transport options of an [`AgentClient`] (agents bring their own credentials in
+/// [`AgentConfig`], so there is no identity here).
+#[derive(Clone)]
+pub struct AgentOptions {
+    /// Capacity of each event receiver; a subscriber this far behind loses newer events
+    /// (counted in [`EventReceiver::dropped`]).
+    pub event_buffer: usize,
+    /// Log every frame at `debug` level through `tracing` (tokens redacted).
+    pub debug_frames: bool,
+    /// Largest WebSocket message (and frame) accepted.
+    pub max_message_size: usize,
+    /// Your own rustls configuration; certificate verification is on unless it turns it off.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Calls waiting to reach the driver thread; more fail with `QUEUE_FULL`.
+    pub command_buffer: usize,
+    /// How long a call blocks at most before it returns `REQUEST_TIMEOUT`. `None`: the
+    /// session's `request_timeout + queue_timeout` plus 5 s, so the session's own timeouts
+    /// normally answer first.
+    pub call_timeout: Option<Duration>,
+    /// While a socket is open, the longest the driver thread stays in one `read()` before
+    /// it looks at the call channel.
+    pub command_poll_interval: Duration,
+}
+
+impl Default for AgentOptions {
+    fn default() -> AgentOptions {
+        AgentOptions {
+            event_buffer: 1024,
+            debug_frames: false,
+            max_message_size: livechat_core::wire::MAX_FRAME_LEN,
+            tls: None,
+            command_buffer: 1024,
+            call_timeout: None,
+            command_poll_interval: Duration::from_millis(10),
+        }
+    }
+}
+
+impl AgentOptions {
+    pub fn new() -> AgentOptions {
+        AgentOptions::default()
+    }
+
+    /// Builder: log frames through `tracing` (the Node SDK's `debug: true`).
+    pub fn debug(mut self, on: bool) -> AgentOptions {
+        self.debug_frames = on;
+        self
+    }
+}
+
+impl From<&AgentOptions> for DriverOptions {
+    fn from(o: &AgentOptions) -> DriverOptions {
+        DriverOptions {
+            debug_frames: o.debug_frames,
+            max_message_size: o.max_message_size,
+            tls: o.tls.clone(),
+            command_buffer: o.command_buffer,
+            command_poll_interval: o.command_poll_interval,
+        }
+    }
+}
+
+/// An agent client (the Node chat SDK's `ChatSDK`). Cheap to clone; usable from many
+/// threads. Every method comes from [`AgentApi`] and blocks until its result is in, at
+/// most [`AgentClient::call_timeout`].
+///
+/// Dropping the last clone (or `destroy()`, or a session that destroys itself) ends the
+/// driver thread: it closes the socket, and waiting calls fail with `SDK_DESTROYED`.
+///
+/// ```no_run
+/// use livechat_blocking::{AgentApi, AgentClient, AgentOptions};
+/// use livechat_core::agent::{AgentConfig, AgentCredentials, AgentEvent, Recipients};
+/// # fn demo() -> Result<(), livechat_core::Error> {
+/// let config = AgentConfig::new("my-organization-id", AgentCredentials::bearer("dal:…"));
+/// let agent = AgentClient::start(config, AgentOptions::default())?;
+/// for event in agent.events() {
+///     if let AgentEvent::IncomingEvent(e) = event {
+///         agent.send_message(&e.chat_id, "Hello!", Recipients::All)?;
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct AgentClient {
+    handle: Arc<driver::Handle>,
+    hub: Arc<Mutex<EventHub<AgentEvent>>>,
+    organization_id: String,
+    event_buffer: usize,
+    call_timeout: Duration,
+}
+
+impl std::fmt::Debug for AgentClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentClient")
+            .field("organization_id", &self.organization_id)
+            .field("call_timeout", &self.call_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AgentClient {
+    /// Start an agent client and its driver thread. With `auto_connect` (the default) it
+    /// connects and logs in at once; calls made meanwhile are queued and sent after
+    /// `ready`, in call order. An unsupported API version or monitoring level is an error
+    /// naming the value.
+    ///
+    /// Events are delivered to the receivers and callbacks registered at the time: to be
+    /// sure to see the first `ready`, set `config.connection.auto_connect = false`,
+    /// subscribe ([`AgentClient::events`] / [`AgentApi::on`]) and then call
+    /// [`AgentApi::connect`].
+    pub fn start(config: AgentConfig, options: AgentOptions) -> Result<AgentClient, Error> {
+        let organization_id = config.connection.organization_id.clone();
+        let call_timeout = options.call_timeout.unwrap_or(
+            config.connection.request_timeout + config.connection.queue_timeout + Duration::from_secs(5),
+        );
+        let session = AgentSession::new(config, std::time::Instant::now())?;
+        // The agent session makes its token from its credentials: nothing is ever fetched.
+        let spawned = driver::spawn(session, Tokens::External, None, &(&options).into());
+        Ok(AgentClient {
+            handle: Arc::new(spawned.handle),
+            hub: spawned.hub,
+            organization_id,
+            event_buffer: options.event_buffer,
+            call_timeout,
+        })
+    }
+
+    /// A new receiver of every event from now on (any number of subscribers).
+    pub fn events(&self) -> AgentEventReceiver {
+        events::subscribe(&self.hub, self.event_buffer)
+    }
+
+    /// This handle with another bound on how long its calls block (clones share the
+    /// session; each keeps its own bound).
+    pub fn with_call_timeout(&self, timeout: Duration) -> AgentClient {
+        AgentClient { call_timeout: timeout, ..self.clone() }
+    }
+
+    /// The bound on how long a call blocks.
+    pub fn call_timeout(&self) -> Duration {
+        self.call_timeout
+    }
+
+    /// The driver thread (to wait for it to end after dropping the client).
+    pub fn driver_thread(&self) -> DriverThread {
+        self.handle.thread.clone()
+    }
+}
+
+impl Exec for AgentClient {
+    type Out<T: Send + 'static> = Result<T, Error>;
+
+    fn exec<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        what: &'static str,
+        op: Op,
+    ) -> Result<T, Error> {
+        driver::exec_on(&self.handle, self.call_timeout, what, op)
+    }
+}
+
+impl AgentApi for AgentClient {
+    fn hub(&self) -> &Arc<Mutex<EventHub<AgentEvent>>> {
+        &self.hub
+    }
+}
