@@ -6,6 +6,8 @@
 //! rare (a token every few hours, an upload now and then), so a thread per request is
 //! cheaper than a second async HTTP stack per runtime, and the code exists once.
 
+mod upload;
+
 use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,6 +16,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use livechat_core::http::{HttpRequest, HttpResponse, Method};
 use livechat_core::{Error, ErrorCode};
+
+pub use upload::{UploadSource, UploadTarget, content_type_for, upload};
 
 /// Largest response body read (token and upload answers are tiny).
 pub const MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
