@@ -464,12 +464,13 @@ fn destroy_fails_pending_and_queued_calls_and_ends_streams() {
         // Let them reach the socket.
         sleep(Duration::from_millis(100)).await;
         agent.destroy().await.expect("destroy");
-        let started = std::time::Instant::now();
-        let e = timeout(Duration::from_secs(2), pending).await.expect("completed at once").unwrap_err();
+        let e = timeout(Duration::from_secs(2), pending)
+            .await
+            .expect("completed by destroy, not by its 20 s deadline")
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::SdkDestroyed, "{e:?}");
         let e = pending2.await.unwrap_err();
         assert_eq!(e.code, ErrorCode::SdkDestroyed);
-        assert!(started.elapsed() < Duration::from_secs(2));
         let e = agent.list_chats(ListChats::new()).await.unwrap_err();
         assert_eq!(e.code, ErrorCode::SdkDestroyed, "calls after destroy: {e:?}");
         // Streams end once destroyed.
@@ -488,7 +489,10 @@ fn destroy_fails_pending_and_queued_calls_and_ends_streams() {
         let details = dead.agent_details().await.unwrap_err();
         assert_eq!(details.code, ErrorCode::NoConnection);
         dead.destroy().await.expect("destroy");
-        let e = timeout(Duration::from_secs(2), queued).await.expect("completed at once").unwrap_err();
+        let e = timeout(Duration::from_secs(2), queued)
+            .await
+            .expect("completed by destroy, not by its 20 s deadline")
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::SdkDestroyed);
         drop(sim);
     })
