@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -145,6 +145,54 @@ impl<E: Kinded> EventHub<E> {
             cb(event);
         }
     }
+}
+
+/// `on` / `once` / `off` for any client, written once: a client names its hub and its
+/// event type, and gets the callback registration of the JS SDKs.
+pub trait Listen {
+    type Event: Kinded;
+
+    /// The client's event hub (shared with its driver).
+    fn hub(&self) -> &Arc<Mutex<EventHub<Self::Event>>>;
+
+    /// Call `f` for every event of `kind`. Callbacks run on the driver: keep them short
+    /// and do not wait in them for a call of the same client.
+    fn on(
+        &self,
+        kind: <Self::Event as Kinded>::Kind,
+        f: impl Fn(&Self::Event) + Send + Sync + 'static,
+    ) -> ListenerId {
+        lock(self.hub()).on(kind, f)
+    }
+
+    /// Call `f` for the next event of `kind` only.
+    fn once(
+        &self,
+        kind: <Self::Event as Kinded>::Kind,
+        f: impl Fn(&Self::Event) + Send + Sync + 'static,
+    ) -> ListenerId {
+        lock(self.hub()).once(kind, f)
+    }
+
+    /// Call `f` for every event (the JS SDK's `'*'`).
+    fn on_any(&self, f: impl Fn(&Self::Event) + Send + Sync + 'static) -> ListenerId {
+        lock(self.hub()).on_any(f)
+    }
+
+    /// Remove one callback.
+    fn off(&self, id: ListenerId) -> bool {
+        lock(self.hub()).off(id)
+    }
+
+    /// Remove every callback for `kind` (the JS SDKs' `off(name)` without a handler).
+    fn off_kind(&self, kind: <Self::Event as Kinded>::Kind) {
+        lock(self.hub()).off_kind(kind)
+    }
+}
+
+pub(crate) fn lock<E: Kinded>(hub: &Arc<Mutex<EventHub<E>>>) -> std::sync::MutexGuard<'_, EventHub<E>> {
+    // A callback that panicked poisons nothing we rely on: keep going.
+    hub.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 type Waiter = Box<dyn FnOnce(Result<Value, Error>) + Send>;

@@ -3,6 +3,7 @@
 
 mod support;
 
+use livechat_core::hub::Listen;
 use std::sync::{Arc, Mutex};
 
 use livechat_core::agent::actions::{RoutingStatus, TransferChat, TransferTarget};
@@ -26,11 +27,14 @@ impl Exec for Recorder {
     }
 }
 
-impl AgentApi for Recorder {
+impl livechat_core::hub::Listen for Recorder {
+    type Event = livechat_core::agent::AgentEvent;
     fn hub(&self) -> &Arc<Mutex<EventHub<livechat_core::agent::AgentEvent>>> {
         &self.hub
     }
 }
+
+impl AgentApi for Recorder {}
 
 fn call(action: &str, payload: serde_json::Value) -> Op {
     Op::raw(action, payload)

@@ -594,14 +594,14 @@ fn exactly_once_under_drops<T: Transport>(drops: usize, in_flight: usize, seed: 
     }
     finished.store(true, Ordering::SeqCst);
     let cut = dropper.join().expect("dropper thread");
-    let elapsed = started.elapsed();
+    let took = started.elapsed();
 
     let failed: Vec<String> =
         results.iter().filter_map(|(i, r)| r.as_ref().err().map(|e| format!("n{i:03}: {e}"))).collect();
     assert!(failed.is_empty(), "every send returns Ok; failed: {failed:?}");
-    assert!(cut >= drops / 2, "only {cut} of {drops} drops hit a socket ({elapsed:?})");
+    assert!(cut >= drops / 2, "only {cut} of {drops} drops hit a socket (over {took:?})");
 
-    eprintln!("exactly-once: {cut} drops, {elapsed:?}");
+    eprintln!("exactly-once: {cut} drops, {took:?}");
     let stored = server_messages(&env, &chat.chat_id, &customer.id);
     let texts: Vec<&str> = stored.iter().map(|(_, t)| t.as_str()).collect();
     let expected: Vec<String> = (0..MESSAGES).map(|i| format!("n{i:03}")).collect();

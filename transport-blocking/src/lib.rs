@@ -44,6 +44,7 @@ pub use driver::DriverThread;
 pub use events::EventReceiver;
 pub use livechat_core::agent::AgentApi;
 pub use livechat_core::customer::{CustomerApi, Rating};
+pub use livechat_core::hub::Listen;
 pub use livechat_core::identity::{CookieJar, Grant};
 pub use livechat_core::token::{AccountsConfig, Secret};
 pub use livechat_http::Progress;
@@ -231,11 +232,14 @@ impl Exec for CustomerClient {
     }
 }
 
-impl CustomerApi for CustomerClient {
+impl livechat_core::hub::Listen for CustomerClient {
+    type Event = Event;
     fn hub(&self) -> &Arc<Mutex<EventHub<Event>>> {
         &self.hub
     }
 }
+
+impl CustomerApi for CustomerClient {}
 
 enum HistoryState {
     Start,

@@ -2,6 +2,7 @@
 //! blocking Rust customer chat in both directions; `ready` after login and after a forced
 //! drop; destroy fails a pending call with `SDK_DESTROYED` and ends the receivers.
 
+use livechat_core::hub::Listen;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

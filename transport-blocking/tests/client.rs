@@ -1,6 +1,7 @@
 //! Focused tests of the blocking transport against livechat-sim over real sockets.
 //! Nothing here asserts on wall-clock durations.
 
+use livechat_core::hub::Listen;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;

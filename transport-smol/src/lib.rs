@@ -47,6 +47,7 @@ pub use agent::{AgentClient, AgentEventStream, AgentOptions};
 pub use events::EventStream;
 pub use livechat_core::agent::AgentApi;
 pub use livechat_core::customer::{CustomerApi, Rating};
+pub use livechat_core::hub::Listen;
 pub use livechat_core::identity::{CookieJar, Grant};
 pub use livechat_core::token::{AccountsConfig, Secret};
 pub use livechat_http::Progress;
@@ -255,8 +256,11 @@ impl Exec for CustomerClient {
     }
 }
 
-impl CustomerApi for CustomerClient {
+impl livechat_core::hub::Listen for CustomerClient {
+    type Event = Event;
     fn hub(&self) -> &Arc<Mutex<EventHub<Event>>> {
         &self.hub
     }
 }
+
+impl CustomerApi for CustomerClient {}

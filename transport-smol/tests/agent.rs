@@ -3,6 +3,7 @@
 //! the pre-login queue; destroy; `agent_disconnected` with a pause reason. No tokio here:
 //! every test runs on `smol::block_on`.
 
+use livechat_core::hub::Listen;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -137,8 +137,11 @@ impl Exec for AgentClient {
     }
 }
 
-impl AgentApi for AgentClient {
+impl livechat_core::hub::Listen for AgentClient {
+    type Event = AgentEvent;
     fn hub(&self) -> &Arc<Mutex<EventHub<AgentEvent>>> {
         &self.hub
     }
 }
+
+impl AgentApi for AgentClient {}

@@ -2,6 +2,7 @@
 //! both directions; `ready` after login and after a drop; the pre-login queue; destroy;
 //! `agent_disconnected` with a pause reason.
 
+use livechat_core::hub::Listen;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

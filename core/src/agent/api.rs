@@ -10,57 +10,20 @@
 //! Calls made before `ready` are queued by the session and sent in call order after login;
 //! `destroy` fails every pending call with `SDK_DESTROYED`.
 
-use std::sync::{Arc, Mutex, MutexGuard};
-
 use serde_json::Value;
 
 use super::actions::*;
-use super::events::{AgentEvent, AgentEventKind};
+use super::events::AgentEvent;
 use crate::client::Op;
 use crate::engine::RequestOptions;
-use crate::hub::{EventHub, ListenerId};
+pub use crate::hub::Listen;
 use crate::model::{Chat, ChatEvent, Recipients};
 use crate::request::AgentRequest;
 
 pub use crate::customer::api::Exec;
 
-fn lock(hub: &Arc<Mutex<EventHub<AgentEvent>>>) -> MutexGuard<'_, EventHub<AgentEvent>> {
-    // A callback that panicked poisons nothing we rely on: keep going.
-    hub.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// The agent methods, for any transport.
-pub trait AgentApi: Exec {
-    /// The client's event hub (shared with its driver).
-    fn hub(&self) -> &Arc<Mutex<EventHub<AgentEvent>>>;
-
-    /// Call `f` for every event of `kind` (`AgentEventKind::Ready`, a push kind, …).
-    /// Callbacks run on the driver: keep them short and do not wait in them for a call of
-    /// the same client.
-    fn on(&self, kind: AgentEventKind, f: impl Fn(&AgentEvent) + Send + Sync + 'static) -> ListenerId {
-        lock(self.hub()).on(kind, f)
-    }
-
-    /// Call `f` for the next event of `kind` only.
-    fn once(&self, kind: AgentEventKind, f: impl Fn(&AgentEvent) + Send + Sync + 'static) -> ListenerId {
-        lock(self.hub()).once(kind, f)
-    }
-
-    /// Call `f` for every event.
-    fn on_any(&self, f: impl Fn(&AgentEvent) + Send + Sync + 'static) -> ListenerId {
-        lock(self.hub()).on_any(f)
-    }
-
-    /// Remove one callback.
-    fn off(&self, id: ListenerId) -> bool {
-        lock(self.hub()).off(id)
-    }
-
-    /// Remove every callback for `kind` (the Node SDK's `off(name)` without a handler).
-    fn off_kind(&self, kind: AgentEventKind) {
-        lock(self.hub()).off_kind(kind)
-    }
-
+pub trait AgentApi: Exec + Listen<Event = AgentEvent> {
     /// Any typed agent action (the Node SDK's `methodFactory`, typed).
     fn call<R: AgentRequest>(&self, req: &R) -> Self::Out<R::Response>
     where
@@ -100,7 +63,7 @@ pub trait AgentApi: Exec {
         // `exec` hands the op to the driver before it returns (async transports) or runs it
         // (blocking ones), so the listeners go after the destroy is on its way.
         let out = self.exec("destroy", Op::Destroy);
-        lock(self.hub()).clear();
+        crate::hub::lock(self.hub()).clear();
         out
     }
 

@@ -9,13 +9,11 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use std::sync::{Arc, Mutex, MutexGuard};
-
 use super::actions::*;
-use super::events::{Event, EventKind};
+use super::events::Event;
 use crate::client::Op;
 use crate::engine::{HistoryId, HistoryPage, RequestOptions};
-use crate::hub::{EventHub, ListenerId};
+pub use crate::hub::Listen;
 use crate::model::{Chat, ChatEvent, Customer, DeletedProperties, FormType, Properties, RichMessagePostback};
 use crate::request::CustomerRequest;
 
@@ -25,11 +23,6 @@ pub trait Exec {
     type Out<T: Send + 'static>;
     /// Run `op`; `what` names it in errors.
     fn exec<T: DeserializeOwned + Send + 'static>(&self, what: &'static str, op: Op) -> Self::Out<T>;
-}
-
-fn lock(hub: &Arc<Mutex<EventHub<Event>>>) -> MutexGuard<'_, EventHub<Event>> {
-    // A callback that panicked poisons nothing we rely on: keep going.
-    hub.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// `rateChat`'s rating: `score` 0 (bad) or 1 (good), and/or a comment.
@@ -55,36 +48,7 @@ impl Rating {
 }
 
 /// The Customer SDK v5 methods, for any transport.
-pub trait CustomerApi: Exec {
-    /// The client's event hub (shared with its driver).
-    fn hub(&self) -> &Arc<Mutex<EventHub<Event>>>;
-
-    /// Call `f` for every event of `kind`. Callbacks run on the driver: keep them short
-    /// and do not wait in them for a call of the same client.
-    fn on(&self, kind: EventKind, f: impl Fn(&Event) + Send + Sync + 'static) -> ListenerId {
-        lock(self.hub()).on(kind, f)
-    }
-
-    /// Call `f` for the next event of `kind` only.
-    fn once(&self, kind: EventKind, f: impl Fn(&Event) + Send + Sync + 'static) -> ListenerId {
-        lock(self.hub()).once(kind, f)
-    }
-
-    /// Call `f` for every event (the JS SDK's `'*'`).
-    fn on_any(&self, f: impl Fn(&Event) + Send + Sync + 'static) -> ListenerId {
-        lock(self.hub()).on_any(f)
-    }
-
-    /// Remove one callback.
-    fn off(&self, id: ListenerId) -> bool {
-        lock(self.hub()).off(id)
-    }
-
-    /// Remove every callback for `kind`.
-    fn off_kind(&self, kind: EventKind) {
-        lock(self.hub()).off_kind(kind)
-    }
-
+pub trait CustomerApi: Exec + Listen<Event = Event> {
     /// Any typed customer action.
     fn call<R: CustomerRequest>(&self, req: &R) -> Self::Out<R::Response>
     where
