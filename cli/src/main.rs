@@ -3,7 +3,8 @@
 //! * `livechat demo`: a scripted conversation against the embedded simulator, one ✓ per feature.
 //! * `livechat chat`: an interactive customer chat (embedded simulator or the real service).
 //! * `livechat sim`: the simulator on its own (same flags as `livechat-sim`).
-//! * `livechat load`: many concurrent customers against the embedded simulator.
+//! * `livechat load`: many concurrent customers (tokio, smol or blocking transport) against
+//!   the embedded simulator or a running one, optionally under random socket cuts.
 
 mod chat;
 mod demo;
@@ -36,7 +37,7 @@ enum Command {
 
 fn init_tracing(debug: bool) {
     let filter = if debug {
-        tracing_subscriber::EnvFilter::new("livechat_tokio=debug")
+        tracing_subscriber::EnvFilter::new("livechat_tokio=debug,livechat_smol=debug,livechat_blocking=debug")
     } else {
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into())
     };

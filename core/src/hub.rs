@@ -3,7 +3,7 @@
 //! callbacks plus any number of subscriber queues). Transports plug their own channel types
 //! in as closures, so the bookkeeping is written once, here.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
@@ -50,25 +50,62 @@ struct Listener<E: Kinded> {
     callback: Callback<E>,
 }
 
+/// Events kept for the first listener, at most (the oldest go first).
+pub const BACKLOG: usize = 32;
+
 /// Callbacks and subscriber queues for one session's events.
+///
+/// # Nothing lost before the first listener
+///
+/// A client starts connecting as soon as it is built, on the driver's thread or task, so a
+/// fast login can emit its first events before the code that built the client attached a
+/// listener (`events()`, `on`, …). (The JS SDKs cannot lose them: their listeners attach in
+/// the same tick.) Until the first listener or subscriber is attached, the hub keeps up to
+/// [`BACKLOG`] events and hands them to that first one: a subscriber queue receives all of
+/// them, a callback the ones it matches, run by [`Listen`] on the registering thread before
+/// `on` returns. After that nothing is kept: later listeners see later events only.
 pub struct EventHub<E: Kinded> {
     next: u64,
     listeners: Vec<Listener<E>>,
     subscribers: Vec<Subscriber<E>>,
+    /// `Some` until the first listener or subscriber.
+    backlog: Option<VecDeque<E>>,
+    /// Backlog events a new callback still has to be run with (see [`EventHub::take_replay`]).
+    replay: Vec<(Callback<E>, E)>,
 }
 
 impl<E: Kinded> Default for EventHub<E> {
     fn default() -> Self {
-        EventHub { next: 0, listeners: Vec::new(), subscribers: Vec::new() }
+        EventHub {
+            next: 0,
+            listeners: Vec::new(),
+            subscribers: Vec::new(),
+            backlog: Some(VecDeque::new()),
+            replay: Vec::new(),
+        }
     }
 }
 
-impl<E: Kinded> EventHub<E> {
+impl<E: Kinded + Clone> EventHub<E> {
     fn add(&mut self, kind: Option<E::Kind>, once: bool, callback: Callback<E>) -> ListenerId {
         self.next += 1;
         let id = ListenerId(self.next);
-        self.listeners.push(Listener { id, kind, once, callback });
+        let mut keep = true;
+        for e in self.backlog.take().unwrap_or_default() {
+            if keep && kind.is_none_or(|k| k == e.kind()) {
+                self.replay.push((callback.clone(), e));
+                keep = !once;
+            }
+        }
+        if keep {
+            self.listeners.push(Listener { id, kind, once, callback });
+        }
         id
+    }
+
+    /// Backlog events owed to the callback just added, to run outside the lock.
+    pub fn take_replay(&mut self) -> Vec<(Callback<E>, E)> {
+        std::mem::take(&mut self.replay)
     }
 
     /// Call `f` for every event of `kind`.
@@ -102,10 +139,16 @@ impl<E: Kinded> EventHub<E> {
     pub fn clear(&mut self) {
         self.listeners.clear();
         self.subscribers.clear();
+        self.backlog = None;
+        self.replay.clear();
     }
 
-    /// Add a subscriber queue (a transport wraps its bounded channel's `try_send`).
-    pub fn subscribe(&mut self, deliver: impl FnMut(&E) -> Delivery + Send + 'static) {
+    /// Add a subscriber queue (a transport wraps its bounded channel's `try_send`). The
+    /// first one receives the backlog first.
+    pub fn subscribe(&mut self, mut deliver: impl FnMut(&E) -> Delivery + Send + 'static) {
+        for e in self.backlog.take().unwrap_or_default() {
+            deliver(&e);
+        }
         self.subscribers.push(Box::new(deliver));
     }
 
@@ -135,6 +178,12 @@ impl<E: Kinded> EventHub<E> {
 
     /// Offer the event to every subscriber queue, dropping closed ones.
     pub fn deliver(&mut self, event: &E) {
+        if let Some(backlog) = &mut self.backlog {
+            if backlog.len() == BACKLOG {
+                backlog.pop_front();
+            }
+            backlog.push_back(event.clone());
+        }
         self.subscribers.retain_mut(|s| s(event) != Delivery::Closed);
     }
 
@@ -150,19 +199,20 @@ impl<E: Kinded> EventHub<E> {
 /// `on` / `once` / `off` for any client, written once: a client names its hub and its
 /// event type, and gets the callback registration of the JS SDKs.
 pub trait Listen {
-    type Event: Kinded;
+    type Event: Kinded + Clone;
 
     /// The client's event hub (shared with its driver).
     fn hub(&self) -> &Arc<Mutex<EventHub<Self::Event>>>;
 
     /// Call `f` for every event of `kind`. Callbacks run on the driver: keep them short
-    /// and do not wait in them for a call of the same client.
+    /// and do not wait in them for a call of the same client. The first listener of a
+    /// client also gets the events that came before it (see [`EventHub`]), run here.
     fn on(
         &self,
         kind: <Self::Event as Kinded>::Kind,
         f: impl Fn(&Self::Event) + Send + Sync + 'static,
     ) -> ListenerId {
-        lock(self.hub()).on(kind, f)
+        registered(self.hub(), |h| h.on(kind, f))
     }
 
     /// Call `f` for the next event of `kind` only.
@@ -171,12 +221,12 @@ pub trait Listen {
         kind: <Self::Event as Kinded>::Kind,
         f: impl Fn(&Self::Event) + Send + Sync + 'static,
     ) -> ListenerId {
-        lock(self.hub()).once(kind, f)
+        registered(self.hub(), |h| h.once(kind, f))
     }
 
     /// Call `f` for every event (the JS SDK's `'*'`).
     fn on_any(&self, f: impl Fn(&Self::Event) + Send + Sync + 'static) -> ListenerId {
-        lock(self.hub()).on_any(f)
+        registered(self.hub(), |h| h.on_any(f))
     }
 
     /// Remove one callback.
@@ -188,6 +238,22 @@ pub trait Listen {
     fn off_kind(&self, kind: <Self::Event as Kinded>::Kind) {
         lock(self.hub()).off_kind(kind)
     }
+}
+
+/// Register under the lock, then run the backlog owed to the new callback outside it.
+fn registered<E: Kinded + Clone>(
+    hub: &Arc<Mutex<EventHub<E>>>,
+    add: impl FnOnce(&mut EventHub<E>) -> ListenerId,
+) -> ListenerId {
+    let (id, replay) = {
+        let mut h = lock(hub);
+        let id = add(&mut h);
+        (id, h.take_replay())
+    };
+    for (cb, e) in replay {
+        cb(&e);
+    }
+    id
 }
 
 pub(crate) fn lock<E: Kinded>(hub: &Arc<Mutex<EventHub<E>>>) -> std::sync::MutexGuard<'_, EventHub<E>> {
@@ -293,6 +359,88 @@ mod tests {
         }
         assert_eq!(*got.lock().unwrap(), 2);
         assert_eq!(hub.subscriber_count(), 1);
+    }
+
+    /// A hub owned by a minimal client, for the `Listen` replay.
+    struct Client(Arc<Mutex<EventHub<Event>>>);
+    impl Listen for Client {
+        type Event = Event;
+        fn hub(&self) -> &Arc<Mutex<EventHub<Event>>> {
+            &self.0
+        }
+    }
+
+    #[test]
+    fn the_first_subscriber_gets_what_came_before_it_and_later_ones_do_not() {
+        let mut hub: EventHub<Event> = EventHub::default();
+        hub.emit(&Event::ConnectionUnstable);
+        hub.emit(&Event::ConnectionRecovered);
+        let first = Arc::new(Mutex::new(Vec::new()));
+        let f = first.clone();
+        hub.subscribe(move |e| {
+            f.lock().unwrap().push(e.kind().as_str());
+            Delivery::Delivered
+        });
+        let second = Arc::new(Mutex::new(Vec::new()));
+        let s = second.clone();
+        hub.subscribe(move |e| {
+            s.lock().unwrap().push(e.kind().as_str());
+            Delivery::Delivered
+        });
+        hub.emit(&Event::ConnectionUnstable);
+        assert_eq!(
+            *first.lock().unwrap(),
+            vec!["connection_unstable", "connection_recovered", "connection_unstable"]
+        );
+        assert_eq!(*second.lock().unwrap(), vec!["connection_unstable"]);
+    }
+
+    #[test]
+    fn the_backlog_keeps_the_newest_events_up_to_its_bound() {
+        let mut hub: EventHub<Event> = EventHub::default();
+        hub.emit(&Event::ConnectionRecovered);
+        for _ in 0..BACKLOG {
+            hub.emit(&Event::ConnectionUnstable);
+        }
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let g = got.clone();
+        hub.subscribe(move |e| {
+            g.lock().unwrap().push(e.kind());
+            Delivery::Delivered
+        });
+        let got = got.lock().unwrap();
+        assert_eq!(got.len(), BACKLOG);
+        assert!(got.iter().all(|k| *k == EventKind::ConnectionUnstable), "the oldest went first");
+    }
+
+    #[test]
+    fn a_first_callback_is_run_with_the_matching_backlog_before_on_returns() {
+        let client = Client(Arc::new(Mutex::new(EventHub::default())));
+        for e in [Event::ConnectionUnstable, Event::ConnectionRecovered, Event::ConnectionUnstable] {
+            lock(client.hub()).emit(&e);
+        }
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        client.on(EventKind::ConnectionUnstable, move |e| s.lock().unwrap().push(e.kind().as_str()));
+        assert_eq!(*seen.lock().unwrap(), vec!["connection_unstable", "connection_unstable"]);
+        // The backlog went to the first listener only.
+        let later = Arc::new(Mutex::new(0));
+        let l = later.clone();
+        client.on_any(move |_| *l.lock().unwrap() += 1);
+        assert_eq!(*later.lock().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_first_once_callback_takes_one_backlog_event_and_is_gone() {
+        let client = Client(Arc::new(Mutex::new(EventHub::default())));
+        lock(client.hub()).emit(&Event::ConnectionUnstable);
+        lock(client.hub()).emit(&Event::ConnectionUnstable);
+        let n = Arc::new(Mutex::new(0));
+        let c = n.clone();
+        client.once(EventKind::ConnectionUnstable, move |_| *c.lock().unwrap() += 1);
+        lock(client.hub()).emit(&Event::ConnectionUnstable);
+        assert_eq!(*n.lock().unwrap(), 1);
+        assert_eq!(lock(client.hub()).listener_count(), 0);
     }
 
     #[test]

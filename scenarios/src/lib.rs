@@ -712,6 +712,17 @@ pub fn inactivity_timeout_waits_for_connect<T: Transport>() {
 }
 
 /// Two clients with their own cookie jars are two customers; one cannot see the other's chat.
+/// A client connects as soon as it is built; the events of a login that finished before the
+/// first listener was attached are kept for that listener, not lost.
+pub fn events_before_the_first_listener_are_kept<T: Transport>() {
+    let env = Env::new("backlog");
+    let client = T::start(env.config(), env.cookie_grant());
+    // Completes only after the login response was handled and `connected` emitted.
+    T::wait(client.get_customer()).expect("get_customer");
+    let mut events = Events::attach(&client);
+    events.wait_for("connected from before the listener", |e| matches!(e, Event::Connected(_)));
+}
+
 pub fn separate_cookie_jars_are_separate_customers<T: Transport>() {
     let env = Env::new("identity");
     let (alice, _ea) = env.customer::<T>();
@@ -754,6 +765,7 @@ macro_rules! scenarios {
             region_switch_on_misdirected_connection,
             inactivity_timeout_waits_for_connect,
             separate_cookie_jars_are_separate_customers,
+            events_before_the_first_listener_are_kept,
         );
     };
     (@tests $t:ty; $($name:ident,)*) => {

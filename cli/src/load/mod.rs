@@ -1,27 +1,25 @@
 //! `livechat load`: N concurrent customers against a simulator (embedded, or `--sim URL`),
-//! each logging in, starting a chat and exchanging M messages with the bot. Reports
-//! throughput, round-trip percentiles against a raw WebSocket echo floor measured in the same
-//! run, memory per session, errors, and lost / duplicated messages (from the chat as stored).
+//! each logging in, starting a chat and exchanging M messages with the bot, on the tokio,
+//! smol or blocking transport. Reports throughput, round-trip percentiles against a raw
+//! WebSocket echo floor measured in the same run, memory per session, errors, and lost /
+//! duplicated messages (from the chat as stored), optionally under random drops (`--chaos`).
+
+mod chaos;
+mod script;
+mod transports;
 
 use std::io::IsTerminal;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use livechat_core::customer::actions::StartChat;
-use livechat_core::customer::{Endpoint, Event, SessionConfig};
-use livechat_core::model::ChatEvent;
-use livechat_core::token::AccountsConfig;
 use livechat_sim::{Sim, SimConfig};
-use livechat_tokio::{ClientOptions, CustomerApi, CustomerClient, Identity};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
-    Tokio,
-}
+use script::WAIT;
+pub use transports::Transport;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -34,37 +32,74 @@ pub struct Args {
     /// Spread the session starts evenly over this many milliseconds.
     #[arg(long, default_value_t = 500)]
     ramp_ms: u64,
-    /// Client transport.
+    /// Client transport. smol runs on its global executor: set `SMOL_THREADS` for more than
+    /// one thread. blocking runs a thread per session (plus each client's driver thread).
     #[arg(long, value_enum, default_value_t = Transport::Tokio)]
     transport: Transport,
     /// Use a running simulator (`http://127.0.0.1:PORT`) instead of an embedded one.
     #[arg(long)]
     sim: Option<String>,
+    /// Cut a random customer's socket every `--chaos-interval-ms` while the sessions run;
+    /// every message must still be stored exactly once.
+    #[arg(long)]
+    chaos: bool,
+    /// Time between two `--chaos` drops.
+    #[arg(long, default_value_t = 100)]
+    chaos_interval_ms: u64,
     /// Write the results as JSON to this file.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
 }
 
 const ORG: &str = "load-org";
-const WAIT: Duration = Duration::from_secs(30);
 
-#[derive(Default)]
-struct SessionResult {
-    rtts: Vec<Duration>,
-    errors: Vec<String>,
-    lost: usize,
-    duplicated: usize,
-    first_send: Option<Instant>,
-    last_reply: Option<Instant>,
+/// What every session of a run shares: the plan, and the progress it reports.
+pub struct Shared {
+    sessions: usize,
+    messages: usize,
+    ramp: Duration,
+    ws_url: String,
+    http_url: String,
+    debug: bool,
+    done: AtomicUsize,
+    /// Sessions wait here once logged in with a chat (runtime-agnostic: async-lock's).
+    all_live: smol::lock::Barrier,
+    /// Customers logged in and not finished (what `--chaos` picks from).
+    customers: Mutex<Vec<String>>,
 }
 
-/// Resident memory of this process, KiB (Linux; 0 elsewhere).
-fn rss_kib() -> u64 {
+impl Shared {
+    /// When session `i` starts, after the run's start.
+    fn delay(&self, i: usize) -> Duration {
+        self.ramp.mul_f64(i as f64 / self.sessions as f64)
+    }
+    fn connected(&self, customer_id: &str) {
+        self.customers.lock().unwrap_or_else(|p| p.into_inner()).push(customer_id.to_string());
+    }
+    fn left(&self, customer_id: &str) {
+        let mut ids = self.customers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(at) = ids.iter().position(|x| x == customer_id) {
+            ids.swap_remove(at);
+        }
+    }
+    fn customers(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.customers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    fn finished(&self) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+    }
+    fn all_finished(&self) -> bool {
+        self.done.load(Ordering::Relaxed) >= self.sessions
+    }
+}
+
+/// A line of `/proc/self/status` in KiB (Linux; 0 elsewhere): `VmRSS` now, `VmHWM` the peak.
+fn status_kib(key: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
         })
         .unwrap_or(0)
@@ -112,93 +147,9 @@ async fn echo_floor(samples: usize) -> Result<Vec<Duration>, String> {
     Ok(rtts)
 }
 
-async fn session(i: usize, ws_url: String, http_url: String, messages: usize, debug: bool) -> SessionResult {
-    let mut r = SessionResult::default();
-    let accounts = AccountsConfig::new(ORG, "load-client").with_base_url(http_url);
-    let mut options = ClientOptions::new(Identity::cookie(accounts, Default::default()));
-    options.debug_frames = debug;
-    let client = CustomerClient::start(SessionConfig::new(ORG, Endpoint::url(ws_url)), options);
-    let mut events = client.events();
-    let outcome = async {
-        let me = tokio::time::timeout(WAIT, async {
-            loop {
-                match events.next().await {
-                    Some(Event::Connected(c)) => return Ok(c.customer.id.clone()),
-                    Some(Event::Disconnected(d)) if !d.will_reconnect => {
-                        return Err(format!("login: {}", d.reason));
-                    }
-                    Some(_) => {}
-                    None => return Err("event stream ended".to_string()),
-                }
-            }
-        })
-        .await
-        .map_err(|_| "login timed out".to_string())??;
-        let chat = tokio::time::timeout(WAIT, client.start_chat(StartChat::new()))
-            .await
-            .map_err(|_| "start_chat timed out".to_string())?
-            .map_err(|e| format!("start_chat: {e}"))?;
-        for k in 0..messages {
-            let text = format!("load {i} {k}");
-            let want = format!("You said: {text}");
-            let t = Instant::now();
-            r.first_send.get_or_insert(t);
-            tokio::time::timeout(WAIT, client.send_message(&chat.chat_id, &text))
-                .await
-                .map_err(|_| format!("send {k} timed out"))?
-                .map_err(|e| format!("send {k}: {e}"))?;
-            tokio::time::timeout(WAIT, async {
-                loop {
-                    match events.next().await {
-                        Some(Event::IncomingEvent(ie))
-                            if ie.event.author_id() != Some(me.as_str())
-                                && matches!(&ie.event, ChatEvent::Message(m) if m.text == want) =>
-                        {
-                            return Ok(());
-                        }
-                        Some(_) => {}
-                        None => return Err("event stream ended".to_string()),
-                    }
-                }
-            })
-            .await
-            .map_err(|_| format!("no bot reply to message {k}"))??;
-            let now = Instant::now();
-            r.rtts.push(now - t);
-            r.last_reply = Some(now);
-        }
-        // Exactly once, as stored: each message must be in the chat once.
-        let stored = tokio::time::timeout(WAIT, client.get_chat(&chat.chat_id, None))
-            .await
-            .map_err(|_| "get_chat timed out".to_string())?
-            .map_err(|e| format!("get_chat: {e}"))?;
-        let events = stored.thread.map(|t| t.events).unwrap_or_default();
-        for k in 0..messages {
-            let text = format!("load {i} {k}");
-            let copies = events
-                .iter()
-                .filter(|e| e.author_id() == Some(me.as_str()))
-                .filter(|e| matches!(e, ChatEvent::Message(m) if m.text == text))
-                .count();
-            match copies {
-                0 => r.lost += 1,
-                1 => {}
-                n => r.duplicated += n - 1,
-            }
-        }
-        Ok::<(), String>(())
-    }
-    .await;
-    if let Err(e) = outcome {
-        r.errors.push(e);
-    }
-    let _ = tokio::time::timeout(Duration::from_secs(2), client.destroy()).await;
-    r
-}
-
 pub async fn run(args: Args, debug: bool) -> i32 {
-    let Transport::Tokio = args.transport;
     let n = args.sessions.max(1);
+    let transport = args.transport;
     let echo = match echo_floor(200).await {
         Ok(mut v) => {
             v.sort();
@@ -228,34 +179,47 @@ pub async fn run(args: Args, debug: bool) -> i32 {
         },
     };
     println!(
-        "livechat load: {n} sessions × {} messages, tokio transport, simulator {}",
+        "livechat load: {n} sessions × {} messages, {} transport, simulator {}{}",
         args.messages,
-        if sim.is_some() { "embedded (in this process)" } else { http_url.as_str() }
+        transport.name(),
+        if sim.is_some() { "embedded (in this process)" } else { http_url.as_str() },
+        if args.chaos {
+            format!(", a socket cut every {} ms", args.chaos_interval_ms)
+        } else {
+            String::new()
+        }
     );
-    let rss_before = rss_kib();
-    let peak = Arc::new(std::sync::atomic::AtomicU64::new(rss_before));
-    let done = Arc::new(AtomicUsize::new(0));
+    let shared = Arc::new(Shared {
+        sessions: n,
+        messages: args.messages,
+        ramp: Duration::from_millis(args.ramp_ms),
+        ws_url,
+        http_url: http_url.clone(),
+        debug,
+        done: AtomicUsize::new(0),
+        all_live: smol::lock::Barrier::new(n),
+        customers: Mutex::new(Vec::with_capacity(n)),
+    });
+    let rss_before = status_kib("VmRSS:");
     let started = Instant::now();
-    let mut tasks = Vec::with_capacity(n);
-    for i in 0..n {
-        let delay = Duration::from_millis(args.ramp_ms) * i as u32 / n as u32;
-        let (ws, http, m, done, peak) =
-            (ws_url.clone(), http_url.clone(), args.messages, done.clone(), peak.clone());
-        tasks.push(tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
-            let r = session(i, ws, http, m, debug).await;
-            peak.fetch_max(rss_kib(), Ordering::Relaxed);
-            done.fetch_add(1, Ordering::Relaxed);
-            r
-        }));
-    }
+    let chaos = args.chaos.then(|| {
+        let dropper = match &sim {
+            Some(s) => chaos::Dropper::Embedded(s.control()),
+            None => chaos::Dropper::Remote(http_url.clone()),
+        };
+        tokio::spawn(chaos::run(
+            dropper,
+            Duration::from_millis(args.chaos_interval_ms.max(1)),
+            shared.clone(),
+        ))
+    });
     let progress = {
-        let done = done.clone();
+        let shared = shared.clone();
         let tty = std::io::stderr().is_terminal();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(if tty { 100 } else { 1000 })).await;
-                let d = done.load(Ordering::Relaxed);
+                let d = shared.done.load(Ordering::Relaxed);
                 let width = 30;
                 let filled = d * width / n;
                 let bar = format!("[{}{}] {d}/{n} sessions", "#".repeat(filled), " ".repeat(width - filled));
@@ -267,37 +231,42 @@ pub async fn run(args: Args, debug: bool) -> i32 {
             }
         })
     };
-    let mut results = Vec::with_capacity(n);
-    for t in tasks {
-        match t.await {
-            Ok(r) => results.push(r),
-            Err(e) => results
-                .push(SessionResult { errors: vec![format!("task failed: {e}")], ..Default::default() }),
-        }
-    }
+    let results = transport.run(shared.clone()).await;
     progress.abort();
     if std::io::stderr().is_terminal() {
         eprintln!();
     }
     let wall = started.elapsed();
-    let peak_rss = peak.load(Ordering::Relaxed).max(rss_kib());
+    let peak_rss = status_kib("VmHWM:").max(status_kib("VmRSS:"));
+    let drops = match chaos {
+        None => None,
+        Some(task) => match task.await {
+            Ok(Ok(d)) => Some(Ok(d)),
+            Ok(Err(e)) => Some(Err(e)),
+            Err(e) => Some(Err(e.to_string())),
+        },
+    };
 
     let mut rtts: Vec<Duration> = results.iter().flat_map(|r| r.rtts.iter().copied()).collect();
     rtts.sort();
-    let messages = rtts.len();
+    let messages: usize = results.iter().map(|r| r.sent).sum();
     let first = results.iter().filter_map(|r| r.first_send).min();
     let last = results.iter().filter_map(|r| r.last_reply).max();
     let phase = match (first, last) {
         (Some(a), Some(b)) if b > a => (b - a).as_secs_f64(),
         _ => wall.as_secs_f64(),
     };
-    let errors: Vec<&String> = results.iter().flat_map(|r| r.errors.iter()).collect();
+    let mut errors: Vec<String> = results.iter().flat_map(|r| r.errors.iter().cloned()).collect();
+    if let Some(Err(e)) = &drops {
+        errors.push(format!("chaos: {e}"));
+    }
     let lost: usize = results.iter().map(|r| r.lost).sum();
     let duplicated: usize = results.iter().map(|r| r.duplicated).sum();
-    let report = json!({
-        "transport": "tokio",
+    let mut report = json!({
+        "transport": transport.name(),
         "sessions": n,
         "messages": messages,
+        "replies_seen": rtts.len(),
         "messages_per_sec": messages as f64 / phase,
         "rtt_p50_ms": percentile(&rtts, 0.50),
         "rtt_p95_ms": percentile(&rtts, 0.95),
@@ -308,9 +277,13 @@ pub async fn run(args: Args, debug: bool) -> i32 {
         "lost": lost,
         "duplicated": duplicated,
         "wall_secs": wall.as_secs_f64(),
+        "embedded_sim": sim.is_some(),
     });
+    if let Some(Ok(d)) = drops {
+        report["chaos_drops"] = json!(d);
+    }
     println!("sessions            {n}");
-    println!("messages            {messages} (round trips: send + bot reply)");
+    println!("messages            {messages} sent, {} bot replies timed (send → reply)", rtts.len());
     println!("messages/s          {:.0}", report["messages_per_sec"].as_f64().unwrap_or(0.0));
     println!(
         "round trip p50/p95/p99  {:.2} / {:.2} / {:.2} ms (raw WebSocket echo p50 {:.3} ms)",
@@ -320,9 +293,13 @@ pub async fn run(args: Args, debug: bool) -> i32 {
         report["echo_rtt_p50_ms"].as_f64().unwrap_or(0.0)
     );
     println!(
-        "memory              {:.1} KiB per session (peak RSS delta; includes the in-process simulator)",
-        report["rss_per_session_kib"].as_f64().unwrap_or(0.0)
+        "memory              {:.1} KiB per session (peak RSS delta{})",
+        report["rss_per_session_kib"].as_f64().unwrap_or(0.0),
+        if sim.is_some() { "; includes the in-process simulator" } else { "" }
     );
+    if let Some(d) = report.get("chaos_drops") {
+        println!("socket cuts         {d}");
+    }
     println!("errors              {}", errors.len());
     println!("lost / duplicated   {lost} / {duplicated}");
     println!("wall time           {:.2} s", wall.as_secs_f64());
