@@ -22,6 +22,9 @@ use std::time::Duration;
 type S = State<Arc<Shared>>;
 
 /// Largest accepted WebSocket message.
+/// Per-socket read buffer: small, as for any server of many mostly idle sockets (the
+/// 128 KiB default is kept resident per socket).
+const WS_READ_BUFFER: usize = 8 * 1024;
 const MAX_WS_MESSAGE: usize = 1024 * 1024;
 /// Total bytes of uploaded files kept in memory; the oldest are evicted beyond it.
 const FILES_CAPACITY: usize = 256 * 1024 * 1024;
@@ -128,7 +131,9 @@ async fn customer_ws(
     };
     let params =
         ConnParams { side: Side::Customer, version, org, framing: Framing::Raw, unsupported: !supported };
-    ws.max_message_size(MAX_WS_MESSAGE).on_upgrade(move |socket| conn::run(socket, shared, params))
+    ws.max_message_size(MAX_WS_MESSAGE)
+        .read_buffer_size(WS_READ_BUFFER)
+        .on_upgrade(move |socket| conn::run(socket, shared, params))
 }
 
 async fn agent_ws(
@@ -143,7 +148,9 @@ async fn agent_ws(
     let org = q.get("organization_id").cloned().unwrap_or_else(|| "sim-organization".into());
     let params =
         ConnParams { side: Side::Agent, version, org, framing: Framing::Raw, unsupported: !supported };
-    ws.max_message_size(MAX_WS_MESSAGE).on_upgrade(move |socket| conn::run(socket, shared, params))
+    ws.max_message_size(MAX_WS_MESSAGE)
+        .read_buffer_size(WS_READ_BUFFER)
+        .on_upgrade(move |socket| conn::run(socket, shared, params))
 }
 
 async fn sjs_info(Path(ver): Path<String>) -> Response {
@@ -172,7 +179,9 @@ async fn sjs_ws(
     let org = q.get("organization_id").cloned().unwrap_or_else(|| "sim-organization".into());
     let params =
         ConnParams { side: Side::Agent, version, org, framing: Framing::SockJs, unsupported: !supported };
-    ws.max_message_size(MAX_WS_MESSAGE).on_upgrade(move |socket| conn::run(socket, shared, params))
+    ws.max_message_size(MAX_WS_MESSAGE)
+        .read_buffer_size(WS_READ_BUFFER)
+        .on_upgrade(move |socket| conn::run(socket, shared, params))
 }
 
 /// Reads a JSON or `application/x-www-form-urlencoded` body into a string map.

@@ -10,7 +10,7 @@ use livechat_core::hub::EventHub;
 
 use crate::driver::{self, DriverOptions};
 use crate::events::{self, EventStream};
-use crate::{BoxFuture, Command, exec_on};
+use crate::{BoxFuture, exec_on};
 
 /// A stream of agent events.
 pub type AgentEventStream = EventStream<AgentEvent>;
@@ -89,7 +89,7 @@ impl From<&AgentOptions> for DriverOptions {
 /// ```
 #[derive(Clone)]
 pub struct AgentClient {
-    commands: async_channel::Sender<Command>,
+    commands: driver::Commands,
     hub: Arc<Mutex<EventHub<AgentEvent>>>,
     organization_id: String,
     event_buffer: usize,

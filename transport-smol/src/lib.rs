@@ -128,7 +128,7 @@ pub(crate) enum Command {
 /// A customer client. Cheap to clone; usable from many tasks and threads.
 #[derive(Clone)]
 pub struct CustomerClient {
-    commands: async_channel::Sender<Command>,
+    commands: driver::Commands,
     hub: Arc<Mutex<EventHub<Event>>>,
     token: Arc<Mutex<Option<Token>>>,
     upload_base: Option<String>,
@@ -219,7 +219,7 @@ impl CustomerClient {
 /// Carry `op` to a driver task and decode its result (shared by the customer and agent
 /// clients).
 pub(crate) fn exec_on<T: serde::de::DeserializeOwned + Send + 'static>(
-    commands: &async_channel::Sender<Command>,
+    commands: &driver::Commands,
     what: &'static str,
     op: Op,
 ) -> BoxFuture<Result<T, Error>> {

@@ -139,3 +139,30 @@ fn logs_in_with_an_application_identity_provider() {
     }));
     assert!(ended, "the event stream ends once every handle is gone");
 }
+
+#[test]
+fn a_full_event_stream_keeps_its_bound_and_counts_what_it_dropped() {
+    let sim = SimThread::start(SimConfig::default()).unwrap();
+    let org = "org-event-bound";
+    let config = SessionConfig::new(org, Endpoint::url(sim.url()));
+    let accounts = AccountsConfig::new(org, "client-smoke").with_base_url(sim.http_url());
+    let mut options = ClientOptions::new(Identity::cookie(accounts, Default::default()));
+    options.event_buffer = 2;
+    let client = CustomerClient::start(config, options);
+    smol::block_on(async {
+        // Never read while the login and a few pushes happen: more than 2 events come.
+        let mut events = client.events();
+        let chat = client.start_chat(Default::default()).await.expect("start_chat");
+        for on in [true, false, true, false] {
+            sim.control().typing(&chat.chat_id, on).expect("typing");
+        }
+        // Pushes sent before this response have been handled when it arrives.
+        client.get_customer().await.expect("get_customer");
+        assert!(events.dropped() > 0, "more events than the bound of 2 came");
+        let mut got = 0;
+        while future::poll_once(events.next()).await.flatten().is_some() {
+            got += 1;
+        }
+        assert_eq!(got, 2, "the stream held exactly its bound");
+    });
+}

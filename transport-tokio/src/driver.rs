@@ -113,6 +113,7 @@ async fn run<S>(
                     let tx = internal_tx.clone();
                     let tls = options.tls.clone().map(Connector::Rustls);
                     let config = WebSocketConfig::default()
+                        .read_buffer_size(livechat_core::wire::SOCKET_READ_BUFFER)
                         .max_message_size(Some(options.max_message_size))
                         .max_frame_size(Some(options.max_message_size));
                     tracing::debug!(%url, conn = conn.0, "connecting");

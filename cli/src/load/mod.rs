@@ -64,6 +64,8 @@ pub struct Shared {
     done: AtomicUsize,
     /// Sessions wait here once logged in with a chat (runtime-agnostic: async-lock's).
     all_live: smol::lock::Barrier,
+    /// Resident memory (KiB) and threads when every session was live (the barrier's leader).
+    live: Mutex<Option<(u64, u64)>>,
     /// Customers logged in and not finished (what `--chaos` picks from).
     customers: Mutex<Vec<String>>,
 }
@@ -75,6 +77,10 @@ impl Shared {
     }
     fn connected(&self, customer_id: &str) {
         self.customers.lock().unwrap_or_else(|p| p.into_inner()).push(customer_id.to_string());
+    }
+    fn sample_live(&self) {
+        *self.live.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((status_kib("VmRSS:"), status_kib("Threads:")));
     }
     fn left(&self, customer_id: &str) {
         let mut ids = self.customers.lock().unwrap_or_else(|p| p.into_inner());
@@ -198,6 +204,7 @@ pub async fn run(args: Args, debug: bool) -> i32 {
         debug,
         done: AtomicUsize::new(0),
         all_live: smol::lock::Barrier::new(n),
+        live: Mutex::new(None),
         customers: Mutex::new(Vec::with_capacity(n)),
     });
     let rss_before = status_kib("VmRSS:");
@@ -238,6 +245,7 @@ pub async fn run(args: Args, debug: bool) -> i32 {
     }
     let wall = started.elapsed();
     let peak_rss = status_kib("VmHWM:").max(status_kib("VmRSS:"));
+    let (live_rss, live_threads) = shared.live.lock().unwrap_or_else(|p| p.into_inner()).unwrap_or((0, 0));
     let drops = match chaos {
         None => None,
         Some(task) => match task.await {
@@ -273,6 +281,8 @@ pub async fn run(args: Args, debug: bool) -> i32 {
         "rtt_p99_ms": percentile(&rtts, 0.99),
         "echo_rtt_p50_ms": percentile(&echo, 0.50),
         "rss_per_session_kib": peak_rss.saturating_sub(rss_before) as f64 / n as f64,
+        "live_rss_per_session_kib": live_rss.saturating_sub(rss_before) as f64 / n as f64,
+        "threads_when_live": live_threads,
         "errors": errors.len(),
         "lost": lost,
         "duplicated": duplicated,
@@ -293,9 +303,10 @@ pub async fn run(args: Args, debug: bool) -> i32 {
         report["echo_rtt_p50_ms"].as_f64().unwrap_or(0.0)
     );
     println!(
-        "memory              {:.1} KiB per session (peak RSS delta{})",
+        "memory              {:.1} KiB per session at the peak, {:.1} KiB with all sessions live ({live_threads} threads){}",
         report["rss_per_session_kib"].as_f64().unwrap_or(0.0),
-        if sim.is_some() { "; includes the in-process simulator" } else { "" }
+        report["live_rss_per_session_kib"].as_f64().unwrap_or(0.0),
+        if sim.is_some() { "; RSS deltas include the in-process simulator" } else { "" }
     );
     if let Some(d) = report.get("chaos_drops") {
         println!("socket cuts         {d}");

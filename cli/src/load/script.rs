@@ -91,7 +91,9 @@ async fn script<C: LoadClient>(
     // Every session is logged in with a chat before any sends: the messages run with all N
     // sessions live at once, and the memory peak counts all of them.
     *arrived = true;
-    shared.all_live.wait().await;
+    if shared.all_live.wait().await.is_leader() {
+        shared.sample_live();
+    }
     for k in 0..messages {
         let text = format!("load {i} {k}");
         let want = format!("You said: {text}");
