@@ -34,9 +34,6 @@ pub struct AgentOptions {
     /// session's `request_timeout + queue_timeout` plus 5 s, so the session's own timeouts
     /// normally answer first.
     pub call_timeout: Option<Duration>,
-    /// While a socket is open, the longest the driver thread stays in one `read()` before
-    /// it looks at the call channel.
-    pub command_poll_interval: Duration,
 }
 
 impl Default for AgentOptions {
@@ -48,7 +45,6 @@ impl Default for AgentOptions {
             tls: None,
             command_buffer: 1024,
             call_timeout: None,
-            command_poll_interval: Duration::from_millis(10),
         }
     }
 }
@@ -72,7 +68,6 @@ impl From<&AgentOptions> for DriverOptions {
             max_message_size: o.max_message_size,
             tls: o.tls.clone(),
             command_buffer: o.command_buffer,
-            command_poll_interval: o.command_poll_interval,
         }
     }
 }

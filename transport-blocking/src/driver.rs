@@ -1,23 +1,50 @@
-//! The driver thread: one std thread owns the socket and the core driver (str0m's
-//! `examples/chat.rs` run loop: a read timeout on the socket plus a channel of commands).
+//! The driver thread: one std thread owns the socket and the core driver, and sleeps on an
+//! OS poller until there is something to do.
 //!
 //! # Waking for commands
 //!
-//! One thread cannot block on a socket and on a channel at once without an OS poller
-//! (epoll/kqueue through mio or `polling`, plus a self-pipe to wake it) — which is the
-//! machinery of an async runtime, the thing this crate exists to avoid. So:
+//! The thread blocks in exactly one place, [`Poller::wait`] (the `polling` crate: epoll,
+//! kqueue, IOCP — an OS poller, not an async runtime), with the timeout set to the session's
+//! next deadline (none: no timeout). Two things can end that wait early:
 //!
-//! * **No socket open** (connecting, backing off, paused): the thread blocks on the command
-//!   channel itself with `recv_timeout(poll_timeout - now)`. Everything it waits for — calls,
-//!   the freshly connected socket, HTTP and token results from helper threads — arrives on
-//!   that channel, so it wakes exactly when needed and never polls.
-//! * **Socket open**: the thread blocks in `read()` with the socket's read timeout set to
-//!   `poll_timeout - now`, capped at [`ClientOptions::command_poll_interval`] (10 ms by
-//!   default) and at least 1 ms, and drains the channel with `try_recv` between reads. A
-//!   call therefore waits at most that cap before the thread sees it — noise next to a
-//!   network round trip — and an idle connected client costs about a hundred `recv`
-//!   syscalls a second that return `EAGAIN`. tungstenite keeps partial frames across a
-//!   `WouldBlock`, so a timeout in the middle of a frame loses nothing.
+//! * **The socket.** The open socket's TCP stream (under TLS too) is registered for
+//!   readability; at most one socket is registered at a time.
+//! * **A command.** Calls from client handles and the results of the helper threads
+//!   (connect, HTTP, token) arrive on a channel, and every sender calls
+//!   [`Poller::notify`] right after putting a command in it (see [`Commands`]). A
+//!   notification made while the thread is not waiting makes its next wait return at once,
+//!   so a command sent between the thread's last look at the channel and its next wait is
+//!   never left behind.
+//!
+//! So the thread wakes exactly when there is something to do: a call is taken up at once,
+//! and an idle connected client costs nothing until its next keepalive ping. There is no
+//! periodic polling.
+//!
+//! After each wakeup the thread takes the waiting commands, at most [`COMMAND_BATCH`], then,
+//! if the socket was reported readable, reads messages until the socket would block, at
+//! most [`READ_BATCH`]. If either batch ran full there may be more, and the next wait does
+//! not sleep: neither a flood of calls nor a flood of frames starves the other.
+//!
+//! Details that matter:
+//!
+//! * **Oneshot interest.** `polling`'s portable mode reports a readable socket once; the
+//!   socket is re-armed ([`Poller::modify`]) before the next wait.
+//! * **Non-blocking only while reading.** The read loop puts the socket in non-blocking mode
+//!   and back to blocking mode before anything is written. Writes (calls, and the closing
+//!   handshake on a helper thread) therefore keep their blocking semantics with a write
+//!   timeout ([`WRITE_TIMEOUT`]: a socket that refuses our bytes that long is judged dead),
+//!   instead of needing writable interest, a queue of unwritten frames and a stall timer of
+//!   their own. tungstenite keeps a partial frame across `WouldBlock`, and keeps a pong (or
+//!   the reply to a close) that a non-blocking read could not write; the flush after each
+//!   read loop, in blocking mode, sends it.
+//! * **Buffered data.** A readable event is about the kernel's buffer, but tungstenite (and,
+//!   under `wss://`, rustls) may already hold bytes read from the socket. Reading until
+//!   `WouldBlock` takes them, since both hand out what they hold before reading the socket
+//!   again; a freshly opened socket is read once before its first event (tungstenite may
+//!   have read past the handshake); and if rustls still holds plaintext after the loop, the
+//!   next round reads again without waiting.
+//! * **Registration.** A socket is deleted from the poller before it is dropped, closed or
+//!   handed to a helper thread (what [`Poller::add`] requires).
 //!
 //! Blocking work never runs on this thread: connecting (DNS, TCP, TLS and the WebSocket
 //! handshake), HTTP (token grants), identity providers and the closing handshake each run on
@@ -26,8 +53,9 @@
 use std::collections::HashSet;
 use std::io::ErrorKind;
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, sync_channel};
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
@@ -39,6 +67,7 @@ use livechat_core::hub::{EventHub, Kinded};
 use livechat_core::token::Token;
 use livechat_core::wire::redact;
 use livechat_core::{Error, ErrorCode};
+use polling::{Event, Events, Poller};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::stream::MaybeTlsStream;
@@ -53,7 +82,6 @@ pub(crate) struct DriverOptions {
     pub(crate) max_message_size: usize,
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
     pub(crate) command_buffer: usize,
-    pub(crate) command_poll_interval: Duration,
 }
 
 impl From<&crate::ClientOptions> for DriverOptions {
@@ -63,7 +91,6 @@ impl From<&crate::ClientOptions> for DriverOptions {
             max_message_size: o.max_message_size,
             tls: o.tls.clone(),
             command_buffer: o.command_buffer,
-            command_poll_interval: o.command_poll_interval,
         }
     }
 }
@@ -74,8 +101,14 @@ pub(crate) type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the closing handshake may take.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
-/// Commands taken per round while a socket is open, before the socket is read again.
+/// Commands taken per round before the socket is read.
 const COMMAND_BATCH: usize = 64;
+/// Messages read per round before the commands are looked at again.
+const READ_BATCH: usize = 64;
+/// The poller key of the open socket (there is at most one).
+const SOCKET_KEY: usize = 0;
+/// Room for the events of one wait: the socket's, plus what the poller uses internally.
+const EVENT_CAPACITY: NonZeroUsize = NonZeroUsize::new(4).expect("not zero");
 
 /// What reaches the driver thread.
 pub(crate) enum Command {
@@ -90,12 +123,55 @@ pub(crate) enum Command {
     Shutdown,
 }
 
+/// The sending side of the command channel: every command put in it is followed by a
+/// notification of the driver thread's poller, which is what wakes the thread.
+#[derive(Clone)]
+pub(crate) struct Commands {
+    tx: SyncSender<Command>,
+    /// `None` only if the poller could not be created; the thread then ends at once.
+    poller: Option<Arc<Poller>>,
+}
+
+impl Commands {
+    /// Without waiting for room.
+    fn try_send(&self, command: Command) -> Result<(), TrySendError<()>> {
+        self.tx.try_send(command).map_err(|e| match e {
+            TrySendError::Full(_) => TrySendError::Full(()),
+            TrySendError::Disconnected(_) => TrySendError::Disconnected(()),
+        })?;
+        self.wake();
+        Ok(())
+    }
+
+    /// Waiting for room (helper threads: their result must arrive). A thread that is gone
+    /// needs no result.
+    fn send(&self, command: Command) {
+        if self.tx.send(command).is_ok() {
+            self.wake();
+        }
+    }
+
+    fn wake(&self) {
+        if let Some(poller) = &self.poller
+            && let Err(e) = poller.notify()
+        {
+            // Not expected (an eventfd or pipe write); the thread still wakes for the
+            // socket and its timers, and takes the command then.
+            tracing::warn!(error = %e, "could not wake the client thread");
+        }
+    }
+}
+
 /// The driver thread, for whoever wants to wait for it to end. Holding it does not keep
 /// the client alive.
 #[derive(Clone)]
 pub struct DriverThread {
     join: Arc<Mutex<Option<JoinHandle<()>>>>,
     id: ThreadId,
+    /// How many times the thread has come back from waiting (for the socket, a command or
+    /// a timer): what an idle client costs, counted for the tests.
+    #[cfg_attr(not(test), allow(dead_code))]
+    wakeups: Arc<AtomicU64>,
 }
 
 impl DriverThread {
@@ -119,11 +195,17 @@ impl DriverThread {
     pub fn id(&self) -> ThreadId {
         self.id
     }
+
+    /// How many times the thread has woken up so far.
+    #[cfg(test)]
+    pub(crate) fn wakeups(&self) -> u64 {
+        self.wakeups.load(Ordering::Relaxed)
+    }
 }
 
 /// Shared by every clone of a client handle; dropping the last one stops the thread.
 pub(crate) struct Handle {
-    pub(crate) commands: SyncSender<Command>,
+    commands: Commands,
     closed: Arc<AtomicBool>,
     pub(crate) thread: DriverThread,
 }
@@ -133,20 +215,22 @@ impl Handle {
     /// full, `SDK_DESTROYED` when the thread is gone).
     pub(crate) fn send(&self, command: Command) -> Result<(), Error> {
         self.commands.try_send(command).map_err(|e| match e {
-            std::sync::mpsc::TrySendError::Full(_) => {
+            TrySendError::Full(()) => {
                 Error::new(ErrorCode::QueueFull, "too many calls waiting for the client thread")
             }
-            std::sync::mpsc::TrySendError::Disconnected(_) => destroyed(),
+            TrySendError::Disconnected(()) => destroyed(),
         })
     }
 }
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        // The flag is what counts; the message only wakes the thread. If the channel is
-        // full the thread is about to wake anyway (and never blocks sending to itself).
+        // The flag is what counts; the message and the notification only wake the thread
+        // (if the channel is full, the notification alone does; the thread never blocks
+        // sending to itself).
         self.closed.store(true, Ordering::Release);
-        let _ = self.commands.try_send(Command::Shutdown);
+        let _ = self.commands.tx.try_send(Command::Shutdown);
+        self.commands.wake();
     }
 }
 
@@ -219,34 +303,59 @@ where
     let hub = driver.hub();
     let token = driver.current_token();
     let (tx, rx) = sync_channel(options.command_buffer.max(1));
+    let poller = Poller::new().map(Arc::new);
+    let commands = Commands { tx, poller: poller.as_ref().ok().cloned() };
     let closed = Arc::new(AtomicBool::new(false));
-    let thread = Thread {
-        driver,
-        commands: rx,
-        to_self: tx.clone(),
-        closed: closed.clone(),
-        options: options.clone(),
-        provider,
-        handshake_timeout,
-        socket: None,
-        opening: HashSet::new(),
+    let wakeups = Arc::new(AtomicU64::new(0));
+    let thread = match poller {
+        Ok(poller) => Ok(Thread {
+            driver,
+            commands: rx,
+            to_self: commands.clone(),
+            poller,
+            closed: closed.clone(),
+            options: options.clone(),
+            provider,
+            handshake_timeout,
+            socket: None,
+            opening: HashSet::new(),
+            backlog: false,
+            wakeups: wakeups.clone(),
+        }),
+        Err(e) => Err((driver, e)),
     };
     let join = std::thread::Builder::new()
         .name("livechat-blocking".into())
         .spawn(move || {
             let span = tracing::debug_span!("livechat", org = %organization_id);
             let _enter = span.enter();
-            thread.run();
+            match thread {
+                Ok(thread) => thread.run(),
+                Err((mut driver, e)) => {
+                    // Out of file descriptors, most likely. The client is born destroyed:
+                    // calls fail with `SDK_DESTROYED` instead of waiting for a thread that
+                    // could never wake for them.
+                    tracing::error!(error = %e, "could not create the OS poller; the client cannot run");
+                    let reason =
+                        Error::new(ErrorCode::SdkDestroyed, format!("could not create the OS poller: {e}"));
+                    driver.shutdown(Instant::now(), &reason);
+                    while driver.poll_io().is_some() {}
+                }
+            }
         })
         .expect("spawn the livechat driver thread");
     let id = join.thread().id();
-    let thread = DriverThread { join: Arc::new(Mutex::new(Some(join))), id };
-    Spawned { handle: Handle { commands: tx, closed, thread }, hub, token }
+    let thread = DriverThread { join: Arc::new(Mutex::new(Some(join))), id, wakeups };
+    Spawned { handle: Handle { commands, closed, thread }, hub, token }
 }
 
 struct Socket {
     conn: ConnectionId,
     ws: Ws,
+    /// Registered for readability, and that interest not yet used up by an event.
+    armed: bool,
+    /// To be read this round: an event said so, or data may be buffered above the kernel.
+    readable: bool,
 }
 
 struct Thread<S: Side>
@@ -257,14 +366,20 @@ where
     commands: Receiver<Command>,
     /// For helper threads to report back (the handles' senders are separate, so the
     /// thread learns of the last handle's drop through [`Handle`]'s flag).
-    to_self: SyncSender<Command>,
+    to_self: Commands,
+    poller: Arc<Poller>,
     closed: Arc<AtomicBool>,
     options: DriverOptions,
     provider: Option<Arc<dyn IdentityProvider>>,
     handshake_timeout: Duration,
+    /// Registered with `poller` for as long as it is here: taken out only through
+    /// [`release`].
     socket: Option<Socket>,
     /// Sockets being opened by helper threads and still wanted by the session.
     opening: HashSet<ConnectionId>,
+    /// A batch ran full last round: look again before sleeping.
+    backlog: bool,
+    wakeups: Arc<AtomicU64>,
 }
 
 enum Flow {
@@ -272,13 +387,63 @@ enum Flow {
     Exit,
 }
 
-/// The TCP stream under the WebSocket (for its read timeout).
+/// How a read loop ended.
+enum ReadEnd {
+    /// The socket would block: everything there was is read.
+    Drained,
+    /// [`READ_BATCH`] messages read; there may be more.
+    Budget,
+    /// The server closed the WebSocket.
+    Closed(Option<u16>, String),
+    Failed(String),
+}
+
+/// The TCP stream under the WebSocket (plain or TLS): what the poller watches.
 fn tcp(ws: &Ws) -> Option<&TcpStream> {
     match ws.get_ref() {
         MaybeTlsStream::Plain(s) => Some(s),
         MaybeTlsStream::Rustls(s) => Some(&s.sock),
         #[allow(unreachable_patterns)]
         _ => None,
+    }
+}
+
+/// Whether rustls holds decrypted data (or the peer's close_notify) that a read returns
+/// without the socket becoming readable again.
+fn tls_buffered(ws: &Ws) -> bool {
+    match ws.get_ref() {
+        MaybeTlsStream::Rustls(s) => !s.conn.wants_read(),
+        _ => false,
+    }
+}
+
+fn set_nonblocking(ws: &Ws, on: bool) -> std::io::Result<()> {
+    match tcp(ws) {
+        Some(tcp) => tcp.set_nonblocking(on),
+        None => Err(std::io::Error::other("no TCP stream under the WebSocket")),
+    }
+}
+
+/// Take a socket out of the poller, to drop it, close it or hand it to another thread.
+fn release(poller: &Poller, socket: Socket) -> Ws {
+    if let Some(tcp) = tcp(&socket.ws)
+        && let Err(e) = poller.delete(tcp)
+    {
+        // Only possible if it was not registered (or is not a socket at all).
+        tracing::debug!(conn = socket.conn.0, error = %e, "could not remove the socket from the poller");
+    }
+    socket.ws
+}
+
+impl<S: Side> Drop for Thread<S>
+where
+    S::Event: Kinded,
+{
+    /// The socket leaves the poller before it is dropped on every path, unwinding included.
+    fn drop(&mut self) {
+        if let Some(socket) = self.socket.take() {
+            drop(release(&self.poller, socket));
+        }
     }
 }
 
@@ -289,6 +454,7 @@ where
     Engine<S>: Ops,
 {
     fn run(mut self) {
+        let mut events = Events::with_capacity(EVENT_CAPACITY);
         loop {
             self.perform_io();
             if self.closed.load(Ordering::Acquire) || self.driver.session().state() == State::Destroyed {
@@ -300,95 +466,180 @@ where
                 self.driver.handle_timeout(now);
                 continue;
             }
-            let flow = if self.socket.is_some() {
-                self.wait_on_socket(now, deadline)
-            } else {
-                self.wait_on_channel(now, deadline)
-            };
-            if let Flow::Exit = flow {
+            if let Flow::Exit = self.wait(&mut events, now, deadline) {
                 break;
             }
         }
         self.finish();
     }
 
-    /// No socket: block on the channel until the next timer.
-    fn wait_on_channel(&mut self, now: Instant, deadline: Option<Instant>) -> Flow {
-        let got = match deadline {
-            Some(d) => self.commands.recv_timeout(d.saturating_duration_since(now)),
-            None => self.commands.recv().map_err(|_| RecvTimeoutError::Disconnected),
-        };
-        match got {
-            Ok(cmd) => self.handle(cmd),
-            // The timer is handled at the top of the loop.
-            Err(RecvTimeoutError::Timeout) => Flow::Go,
-            Err(RecvTimeoutError::Disconnected) => Flow::Exit,
+    /// Sleep until the socket is readable, a command arrives or `deadline`; then take the
+    /// commands and read the socket.
+    fn wait(&mut self, events: &mut Events, now: Instant, deadline: Option<Instant>) -> Flow {
+        if let Err((conn, e)) = self.arm() {
+            // Back to the top of the loop: the session reacts to the lost socket.
+            self.socket_failed(conn, &format!("watching the socket: {e}"));
+            return Flow::Go;
         }
+        let timeout = if std::mem::take(&mut self.backlog) {
+            Some(Duration::ZERO)
+        } else {
+            deadline.map(|d| d.saturating_duration_since(now))
+        };
+        events.clear();
+        if let Err(e) = self.poller.wait(events, timeout) {
+            // Interruptions are retried inside; anything else would fail again at once,
+            // and a thread that cannot wait cannot run the client.
+            tracing::error!(error = %e, "waiting on the OS poller failed; ending the client");
+            return Flow::Exit;
+        }
+        self.wakeups.fetch_add(1, Ordering::Relaxed);
+        if events.iter().any(|e| e.key == SOCKET_KEY)
+            && let Some(socket) = self.socket.as_mut()
+        {
+            socket.armed = false;
+            socket.readable = true;
+        }
+        if let Flow::Exit = self.take_commands() {
+            return Flow::Exit;
+        }
+        self.read_socket();
+        Flow::Go
     }
 
-    /// A socket: take waiting commands, then read with a short timeout.
-    fn wait_on_socket(&mut self, now: Instant, deadline: Option<Instant>) -> Flow {
-        // At most a batch of commands per round, so a flood of calls cannot starve reads.
-        let mut took = false;
+    /// Renew the socket's interest in readability if an event used it up.
+    fn arm(&mut self) -> Result<(), (ConnectionId, std::io::Error)> {
+        let Some(socket) = self.socket.as_mut().filter(|s| !s.armed) else { return Ok(()) };
+        let result = match tcp(&socket.ws) {
+            Some(tcp) => self.poller.modify(tcp, Event::readable(SOCKET_KEY)),
+            None => Err(std::io::Error::other("no TCP stream under the WebSocket")),
+        };
+        result.map_err(|e| (socket.conn, e))?;
+        socket.armed = true;
+        Ok(())
+    }
+
+    /// At most a batch of commands, so a flood of calls cannot starve the socket.
+    fn take_commands(&mut self) -> Flow {
         for _ in 0..COMMAND_BATCH {
             match self.commands.try_recv() {
                 Ok(cmd) => {
-                    took = true;
                     if let Flow::Exit = self.handle(cmd) {
                         return Flow::Exit;
                     }
                     // Perform what the command asked for before taking the next one.
                     self.perform_io();
                 }
-                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Empty) => return Flow::Go,
                 Err(TryRecvError::Disconnected) => return Flow::Exit,
             }
         }
-        let (now, deadline) =
-            if took { (Instant::now(), self.driver.poll_timeout()) } else { (now, deadline) };
-        if deadline.is_some_and(|d| d <= now) {
-            // A timer is due: the top of the loop fires it.
-            return Flow::Go;
-        }
-        let Some(socket) = self.socket.as_mut() else { return Flow::Go };
-        let cap = self.options.command_poll_interval;
-        let wait =
-            deadline.map_or(cap, |d| d.saturating_duration_since(now).min(cap)).max(Duration::from_millis(1));
-        if let Some(tcp) = tcp(&socket.ws) {
-            let _ = tcp.set_read_timeout(Some(wait));
-        }
+        self.backlog = true;
+        Flow::Go
+    }
+
+    /// Read messages until the socket would block, at most a batch, if it is due.
+    fn read_socket(&mut self) {
+        let Some(socket) = self.socket.as_mut().filter(|s| s.readable) else { return };
+        socket.readable = false;
         let conn = socket.conn;
-        match socket.ws.read() {
-            Ok(Message::Text(text)) => {
-                if self.options.debug_frames {
-                    tracing::debug!(conn = conn.0, frame = %redact(&text), "recv");
+        // Until the loop ends otherwise: a whole batch read.
+        let mut end = match set_nonblocking(&socket.ws, true) {
+            Ok(()) => ReadEnd::Budget,
+            Err(e) => ReadEnd::Failed(format!("making the socket non-blocking: {e}")),
+        };
+        if let ReadEnd::Budget = end {
+            for _ in 0..READ_BATCH {
+                match socket.ws.read() {
+                    Ok(Message::Text(text)) => {
+                        if self.options.debug_frames {
+                            tracing::debug!(conn = conn.0, frame = %redact(&text), "recv");
+                        }
+                        // Anything the session wants written waits in its queue until
+                        // the socket blocks again (the top of the loop performs it).
+                        self.driver.handle_frame(Instant::now(), conn, &text);
+                    }
+                    Ok(Message::Close(frame)) => {
+                        let (code, reason) = frame
+                            .map(|f| (Some(u16::from(f.code)), f.reason.to_string()))
+                            .unwrap_or_default();
+                        end = ReadEnd::Closed(code, reason);
+                        break;
+                    }
+                    // Pings are answered by tungstenite; binary frames are not part of RTM.
+                    Ok(_) => {}
+                    Err(tungstenite::Error::Io(e)) if e.kind() == ErrorKind::WouldBlock => {
+                        end = ReadEnd::Drained;
+                        break;
+                    }
+                    Err(tungstenite::Error::Io(e)) if e.kind() == ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        end = ReadEnd::Failed(e.to_string());
+                        break;
+                    }
                 }
-                self.driver.handle_frame(Instant::now(), conn, &text);
             }
-            Ok(Message::Close(frame)) => {
+        }
+        // Blocking again before anything is written, then write what tungstenite could
+        // not while reading (a pong, the reply to a close).
+        let end = match (end, set_nonblocking(&socket.ws, false)) {
+            (end @ (ReadEnd::Closed(..) | ReadEnd::Failed(_)), _) => end,
+            (_, Err(e)) => ReadEnd::Failed(format!("making the socket blocking: {e}")),
+            (end, Ok(())) => match socket.ws.flush() {
+                Ok(()) => end,
+                Err(e) => ReadEnd::Failed(e.to_string()),
+            },
+        };
+        match end {
+            ReadEnd::Drained if tls_buffered(&socket.ws) => {
+                socket.readable = true;
+                self.backlog = true;
+            }
+            ReadEnd::Drained => {}
+            ReadEnd::Budget => {
+                socket.readable = true;
+                self.backlog = true;
+            }
+            ReadEnd::Closed(code, reason) => {
                 // tungstenite queued the close reply; send it and let the socket go.
-                if let Some(mut s) = self.socket.take() {
-                    let _ = s.ws.flush();
+                if let Some(socket) = self.socket.take() {
+                    let mut ws = release(&self.poller, socket);
+                    let _ = ws.flush();
                 }
-                let (code, reason) =
-                    frame.map(|f| (Some(u16::from(f.code)), f.reason.to_string())).unwrap_or_default();
                 tracing::debug!(conn = conn.0, ?code, %reason, "closed by the server");
                 self.driver.handle_closed(Instant::now(), conn, code, &reason);
             }
-            // Pings are answered by tungstenite; binary frames are not part of RTM.
-            Ok(_) => {}
-            Err(tungstenite::Error::Io(e))
-                if matches!(
-                    e.kind(),
-                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
-                ) => {}
-            Err(e) => {
-                self.socket = None;
-                tracing::debug!(conn = conn.0, error = %e, "socket failed");
-                self.driver.handle_closed(Instant::now(), conn, None, &e.to_string());
-            }
+            ReadEnd::Failed(reason) => self.socket_failed(conn, &reason),
         }
-        Flow::Go
+    }
+
+    /// Drop the socket (it is not worth a closing handshake) and tell the session.
+    fn socket_failed(&mut self, conn: ConnectionId, reason: &str) {
+        if let Some(socket) = self.socket.take() {
+            drop(release(&self.poller, socket));
+        }
+        tracing::debug!(conn = conn.0, error = %reason, "socket failed");
+        self.driver.handle_closed(Instant::now(), conn, None, reason);
+    }
+
+    /// Watch a socket a helper thread opened; then it is the thread's.
+    fn adopt(&mut self, conn: ConnectionId, ws: Box<Ws>) -> Result<(), (Box<Ws>, std::io::Error)> {
+        let Some(tcp) = tcp(&ws) else {
+            return Err((ws, std::io::Error::other("no TCP stream under the WebSocket")));
+        };
+        // SAFETY: `Poller::add` requires the source to be deleted from the poller before it
+        // is dropped. The stream goes into `self.socket` right below and leaves it only
+        // through `release` (`socket_failed`, `read_socket` on a close, the `Close` action,
+        // a newer socket in `handle`, `finish`, and `Drop for Thread` on any other way
+        // out, unwinding included), which deletes it first; moving the `Ws` does not change
+        // the socket the poller knows.
+        if let Err(e) = unsafe { self.poller.add(tcp, Event::readable(SOCKET_KEY)) } {
+            return Err((ws, e));
+        }
+        // Read once before the first event: tungstenite may hold bytes that came with the
+        // handshake's response.
+        self.socket = Some(Socket { conn, ws: *ws, armed: true, readable: true });
+        Ok(())
     }
 
     fn handle(&mut self, cmd: Command) -> Flow {
@@ -398,10 +649,17 @@ where
             Command::Opened(conn, ws) => {
                 if self.opening.remove(&conn) {
                     if let Some(old) = self.socket.take() {
-                        close_in_background(old.ws);
+                        close_in_background(release(&self.poller, old));
                     }
-                    self.socket = Some(Socket { conn, ws: *ws });
-                    self.driver.handle_open(now, conn);
+                    match self.adopt(conn, ws) {
+                        Ok(()) => self.driver.handle_open(now, conn),
+                        Err((ws, e)) => {
+                            close_in_background(*ws);
+                            let reason = format!("watching the socket: {e}");
+                            tracing::debug!(conn = conn.0, %reason, "connect failed");
+                            self.driver.handle_closed(now, conn, None, &reason);
+                        }
+                    }
                 } else {
                     // The session gave up on this socket while it was being opened.
                     close_in_background(*ws);
@@ -419,7 +677,7 @@ where
         Flow::Go
     }
 
-    /// Carry out everything the core asked for.
+    /// Carry out everything the core asked for. The socket is in blocking mode here.
     fn perform_io(&mut self) {
         while let Some(action) = self.driver.poll_io() {
             match action {
@@ -437,7 +695,7 @@ where
                             Ok(ws) => Command::Opened(conn, Box::new(ws)),
                             Err(e) => Command::OpenFailed(conn, e),
                         };
-                        let _ = tx.send(msg);
+                        tx.send(msg);
                     });
                 }
                 IoAction::Send { conn, text } => {
@@ -451,9 +709,7 @@ where
                         _ => None,
                     };
                     if let Some(e) = failed {
-                        self.socket = None;
-                        tracing::debug!(conn = conn.0, error = %e, "send failed");
-                        self.driver.handle_closed(Instant::now(), conn, None, &e.to_string());
+                        self.socket_failed(conn, &format!("send failed: {e}"));
                     }
                 }
                 IoAction::Close { conn } => {
@@ -461,14 +717,14 @@ where
                     if self.socket.as_ref().is_some_and(|s| s.conn == conn)
                         && let Some(s) = self.socket.take()
                     {
-                        close_in_background(s.ws);
+                        close_in_background(release(&self.poller, s));
                     }
                 }
                 IoAction::Http { id, request } => {
                     let tx = self.to_self.clone();
                     helper("livechat-http", move || {
                         let result = livechat_http::execute(&request, Default::default());
-                        let _ = tx.send(Command::Http(id, result));
+                        tx.send(Command::Http(id, result));
                     });
                 }
                 IoAction::FetchToken { fresh } => {
@@ -479,7 +735,7 @@ where
                             Some(p) => p.token(fresh),
                             None => Err(Error::new(ErrorCode::TokenFetchFailed, "no identity provider")),
                         };
-                        let _ = tx.send(Command::Token(result));
+                        tx.send(Command::Token(result));
                     });
                 }
             }
@@ -493,7 +749,7 @@ where
         self.driver.shutdown(Instant::now(), &destroyed());
         while self.driver.poll_io().is_some() {}
         if let Some(s) = self.socket.take() {
-            close(s.ws);
+            close(release(&self.poller, s));
         }
     }
 }
@@ -517,6 +773,9 @@ fn helper(name: &str, f: impl FnOnce() + Send + 'static) {
 fn close(mut ws: Ws) {
     let end = Instant::now() + CLOSE_TIMEOUT;
     if let Some(tcp) = tcp(&ws) {
+        // Blocking reads with a short timeout (a socket left non-blocking would make the
+        // loop below spin).
+        let _ = tcp.set_nonblocking(false);
         let _ = tcp.set_read_timeout(Some(Duration::from_millis(50)));
     }
     if ws.close(None).is_err() {
@@ -581,7 +840,67 @@ mod tests {
     use std::io::Write;
     use std::net::TcpListener;
 
+    use livechat_core::customer::{Event, Keepalive};
+
     use super::*;
+    use crate::{ClientOptions, CustomerApi, CustomerClient, Identity};
+
+    /// An idle connected client sleeps until something happens, and a call wakes it at
+    /// once. Every session timer is ten minutes away, so during the test nothing but a
+    /// command (the connect's helper threads reporting back, the calls, the last handle's
+    /// drop) or the socket can wake the thread: a thread that waited for a timer, or for a
+    /// read timeout, before looking at its commands would time the calls out or show up in
+    /// the idle count. The window is a sleep, but what is asserted is a count of wakeups,
+    /// which does not depend on how fast the machine is.
+    #[test]
+    fn an_idle_client_sleeps_and_a_call_wakes_it() {
+        const LIMIT: Duration = Duration::from_secs(20);
+        const CALLS: u64 = 20;
+        let env = livechat_scenarios::Env::new("wake");
+        let mut config = env.config();
+        let far = Duration::from_secs(600);
+        config.connection.keepalive = Keepalive { ping_interval: far, unstable_after: far, dead_after: far };
+        config.connection.login_timeout = far;
+        config.connection.request_timeout = far;
+        config.connection.auto_connect = false;
+        let client = CustomerClient::start(config, ClientOptions::new(Identity::Grant(env.cookie_grant())))
+            .with_call_timeout(LIMIT);
+        let events = client.events();
+        client.connect().expect("connect");
+        loop {
+            match events.recv_timeout(LIMIT) {
+                Ok(Event::Connected(_)) => break,
+                Ok(_) => {}
+                Err(e) => panic!("waiting for connected: {e}"),
+            }
+        }
+        client.get_customer().expect("a first call");
+
+        let thread = client.driver_thread();
+        let before = thread.wakeups();
+        std::thread::sleep(Duration::from_millis(300));
+        let idle = thread.wakeups() - before;
+        // Zero, give or take a spurious return from the OS.
+        assert!(idle <= 2, "an idle connected client woke up {idle} times in 300 ms");
+
+        let before = thread.wakeups();
+        for i in 0..CALLS {
+            client.get_customer().unwrap_or_else(|e| panic!("call {i}: {e}"));
+        }
+        // One wakeup for the call, one for its answer.
+        let woke = thread.wakeups() - before;
+        assert!(woke <= 3 * CALLS, "{CALLS} calls woke the thread {woke} times");
+
+        // The last handle's drop wakes the thread too.
+        drop(events);
+        let (done, ended) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            thread.join();
+            let _ = done.send(());
+        });
+        drop(client);
+        ended.recv_timeout(LIMIT).expect("the thread ends when the last handle is dropped");
+    }
 
     /// A `wss://` handshake against a server that does not speak TLS fails as an error
     /// (not a panic: the crypto provider is there and the default roots load).

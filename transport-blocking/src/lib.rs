@@ -104,9 +104,6 @@ pub struct ClientOptions {
     /// session's `request_timeout + queue_timeout` plus 5 s, so the session's own timeouts
     /// normally answer first.
     pub call_timeout: Option<Duration>,
-    /// While a socket is open, the longest the driver thread stays in one `read()` before
-    /// it looks at the call channel: the most a call waits before the thread takes it up.
-    pub command_poll_interval: Duration,
 }
 
 impl ClientOptions {
@@ -119,7 +116,6 @@ impl ClientOptions {
             tls: None,
             command_buffer: 1024,
             call_timeout: None,
-            command_poll_interval: Duration::from_millis(10),
         }
     }
 }
