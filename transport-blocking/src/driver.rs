@@ -54,8 +54,10 @@ use std::collections::HashSet;
 use std::io::ErrorKind;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError, sync_channel};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{
+    Receiver, RecvTimeoutError, Sender, TryRecvError, TrySendError, channel, sync_channel,
+};
 use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
@@ -125,9 +127,17 @@ pub(crate) enum Command {
 
 /// The sending side of the command channel: every command put in it is followed by a
 /// notification of the driver thread's poller, which is what wakes the thread.
+///
+/// The channel is unbounded underneath and bounded by `waiting`: std's `sync_channel(n)`
+/// allocates and initialises all n slots at once (1,024 commands per client, measured by
+/// `livechat load`), `channel()` grows in small blocks. Callers' ops are refused past
+/// `cap` (checked, then counted: with several threads calling at once it can be passed by
+/// at most one op per such thread); helper threads' results always go in.
 #[derive(Clone)]
 pub(crate) struct Commands {
-    tx: SyncSender<Command>,
+    tx: Sender<Command>,
+    waiting: Arc<AtomicUsize>,
+    cap: usize,
     /// `None` only if the poller could not be created; the thread then ends at once.
     poller: Option<Arc<Poller>>,
 }
@@ -135,10 +145,11 @@ pub(crate) struct Commands {
 impl Commands {
     /// Without waiting for room.
     fn try_send(&self, command: Command) -> Result<(), TrySendError<()>> {
-        self.tx.try_send(command).map_err(|e| match e {
-            TrySendError::Full(_) => TrySendError::Full(()),
-            TrySendError::Disconnected(_) => TrySendError::Disconnected(()),
-        })?;
+        if self.waiting.load(Ordering::Acquire) >= self.cap {
+            return Err(TrySendError::Full(()));
+        }
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        self.tx.send(command).map_err(|_| TrySendError::Disconnected(()))?;
         self.wake();
         Ok(())
     }
@@ -146,6 +157,7 @@ impl Commands {
     /// Waiting for room (helper threads: their result must arrive). A thread that is gone
     /// needs no result.
     fn send(&self, command: Command) {
+        self.waiting.fetch_add(1, Ordering::AcqRel);
         if self.tx.send(command).is_ok() {
             self.wake();
         }
@@ -225,12 +237,9 @@ impl Handle {
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        // The flag is what counts; the message and the notification only wake the thread
-        // (if the channel is full, the notification alone does; the thread never blocks
-        // sending to itself).
+        // The flag is what counts; the message and the notification only wake the thread.
         self.closed.store(true, Ordering::Release);
-        let _ = self.commands.tx.try_send(Command::Shutdown);
-        self.commands.wake();
+        self.commands.send(Command::Shutdown);
     }
 }
 
@@ -302,15 +311,22 @@ where
     let driver = Driver::new(session, tokens, Instant::now());
     let hub = driver.hub();
     let token = driver.current_token();
-    let (tx, rx) = sync_channel(options.command_buffer.max(1));
+    let (tx, rx) = channel();
     let poller = Poller::new().map(Arc::new);
-    let commands = Commands { tx, poller: poller.as_ref().ok().cloned() };
+    let waiting = Arc::new(AtomicUsize::new(0));
+    let commands = Commands {
+        tx,
+        waiting: waiting.clone(),
+        cap: options.command_buffer.max(1),
+        poller: poller.as_ref().ok().cloned(),
+    };
     let closed = Arc::new(AtomicBool::new(false));
     let wakeups = Arc::new(AtomicU64::new(0));
     let thread = match poller {
         Ok(poller) => Ok(Thread {
             driver,
             commands: rx,
+            waiting,
             to_self: commands.clone(),
             poller,
             closed: closed.clone(),
@@ -364,6 +380,8 @@ where
 {
     driver: Driver<S>,
     commands: Receiver<Command>,
+    /// Commands in `commands` (see [`Commands`]).
+    waiting: Arc<AtomicUsize>,
     /// For helper threads to report back (the handles' senders are separate, so the
     /// thread learns of the last handle's drop through [`Handle`]'s flag).
     to_self: Commands,
@@ -524,6 +542,7 @@ where
         for _ in 0..COMMAND_BATCH {
             match self.commands.try_recv() {
                 Ok(cmd) => {
+                    self.waiting.fetch_sub(1, Ordering::AcqRel);
                     if let Flow::Exit = self.handle(cmd) {
                         return Flow::Exit;
                     }
@@ -686,6 +705,7 @@ where
                     self.opening.insert(conn);
                     let tx = self.to_self.clone();
                     let config = WebSocketConfig::default()
+                        .read_buffer_size(livechat_core::wire::SOCKET_READ_BUFFER)
                         .max_message_size(Some(self.options.max_message_size))
                         .max_frame_size(Some(self.options.max_message_size));
                     let tls = self.options.tls.clone();

@@ -1,6 +1,6 @@
 //! Event receivers: any number of subscribers, each with a bounded queue.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,6 +16,8 @@ use livechat_core::hub::{Delivery, EventHub, Kinded};
 pub struct EventReceiver<E = livechat_core::customer::Event> {
     rx: mpsc::Receiver<E>,
     dropped: Arc<AtomicU64>,
+    /// Events waiting in `rx` (the bound is checked against it; see [`subscribe`]).
+    waiting: Arc<AtomicUsize>,
 }
 
 impl<E> EventReceiver<E> {
@@ -26,17 +28,32 @@ impl<E> EventReceiver<E> {
 
     /// The next event, waiting for it; `None` once the client is gone.
     pub fn recv(&self) -> Option<E> {
-        self.rx.recv().ok()
+        self.took(self.rx.recv().ok())
     }
 
     /// The next event, waiting at most `timeout`.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<E, RecvTimeoutError> {
-        self.rx.recv_timeout(timeout)
+        let got = self.rx.recv_timeout(timeout);
+        if got.is_ok() {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+        }
+        got
     }
 
     /// The next event if one is waiting.
     pub fn try_recv(&self) -> Result<E, TryRecvError> {
-        self.rx.try_recv()
+        let got = self.rx.try_recv();
+        if got.is_ok() {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+        }
+        got
+    }
+
+    fn took(&self, e: Option<E>) -> Option<E> {
+        if e.is_some() {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+        }
+        e
     }
 }
 
@@ -51,17 +68,27 @@ pub(crate) fn subscribe<E>(hub: &Arc<Mutex<EventHub<E>>>, buffer: usize) -> Even
 where
     E: Kinded + Clone + Send + 'static,
 {
-    let (tx, rx) = mpsc::sync_channel(buffer.max(1));
+    // Unbounded underneath, bounded by the count: std's `sync_channel(n)` allocates and
+    // initialises all n slots at once (1,024 events ≈ 640 KiB per receiver, measured by
+    // `livechat load`); `channel()` grows in small blocks. The hub is the only sender and
+    // delivers under its lock, so the bound is exact.
+    let (tx, rx) = mpsc::channel();
+    let cap = buffer.max(1);
+    let waiting = Arc::new(AtomicUsize::new(0));
+    let count = waiting.clone();
     let dropped = Arc::new(AtomicU64::new(0));
     let counter = dropped.clone();
     let mut hub = hub.lock().unwrap_or_else(|p| p.into_inner());
-    hub.subscribe(move |e: &E| match tx.try_send(e.clone()) {
-        Ok(()) => Delivery::Delivered,
-        Err(mpsc::TrySendError::Full(_)) => {
+    hub.subscribe(move |e: &E| {
+        if count.load(Ordering::Acquire) >= cap {
             counter.fetch_add(1, Ordering::Relaxed);
-            Delivery::Full
+            return Delivery::Full;
         }
-        Err(mpsc::TrySendError::Disconnected(_)) => Delivery::Closed,
+        count.fetch_add(1, Ordering::AcqRel);
+        match tx.send(e.clone()) {
+            Ok(()) => Delivery::Delivered,
+            Err(_) => Delivery::Closed,
+        }
     });
-    EventReceiver { rx, dropped }
+    EventReceiver { rx, dropped, waiting }
 }

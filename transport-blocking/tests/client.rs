@@ -91,30 +91,6 @@ fn a_stalled_server_times_the_call_out_in_the_session() {
 }
 
 #[test]
-fn a_full_event_receiver_drops_the_newest_and_counts() {
-    let env = Env::new("overflow");
-    let mut config = env.config();
-    config.connection.auto_connect = false;
-    let mut opts = options(&env);
-    opts.event_buffer = 1;
-    let client = CustomerClient::start(config, opts);
-    let slow = client.events();
-    let (tx, rx) = mpsc::channel();
-    let tx = Mutex::new(tx);
-    client.on(EventKind::IncomingEvent, move |e| {
-        let _ = tx.lock().unwrap().send(e.clone());
-    });
-    client.connect().expect("connect");
-    let chat = client.start_chat(Default::default()).expect("start_chat");
-    client.send_message(&chat.chat_id, "hello").expect("send");
-    rx.recv_timeout(LIMIT).expect("the bot's reply");
-    assert!(slow.dropped() > 0, "the receiver holds one event; later ones are dropped");
-    // The first event is kept, and the rest of the client is not slowed.
-    assert!(slow.try_recv().is_ok());
-    assert!(client.get_customer().is_ok());
-}
-
-#[test]
 fn a_call_from_a_callback_is_refused_instead_of_deadlocking() {
     let env = Env::new("reentrant");
     let mut config = env.config();
@@ -214,4 +190,30 @@ fn many_threads_share_one_client() {
         })
         .collect();
     assert_eq!(texts.len(), 80, "{texts:?}");
+}
+
+#[test]
+fn a_full_event_receiver_keeps_its_bound_and_counts_what_it_dropped() {
+    let env = Env::new("event-bound");
+    let mut opts = options(&env);
+    opts.event_buffer = 2;
+    let client = CustomerClient::start(env.config(), opts);
+    // Never read while the login and a few pushes happen: more than 2 events come.
+    let events = client.events();
+    let chat = client.start_chat(Default::default()).expect("start_chat");
+    for on in [true, false, true, false] {
+        env.sim.control().typing(&chat.chat_id, on).expect("typing");
+    }
+    // Pushes sent before this response have been handled when it arrives.
+    client.get_customer().expect("get_customer");
+    assert!(events.dropped() > 0, "more events than the bound of 2 came");
+    let mut got = 0;
+    while events.try_recv().is_ok() {
+        got += 1;
+    }
+    assert_eq!(got, 2, "the receiver held exactly its bound");
+    // Reading made room again.
+    env.sim.control().typing(&chat.chat_id, true).expect("typing");
+    client.get_customer().expect("get_customer");
+    assert!(events.try_recv().is_ok(), "room again after reading");
 }
