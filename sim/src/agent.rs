@@ -31,9 +31,7 @@ impl State {
         }
         let agent_id = self.agent_for_token(token).ok_or_else(|| ApiError::of("authentication"))?;
         let away = opt_bool(p, "away", "away")?.unwrap_or(false);
-        if let Some(c) = self.conns.get_mut(&conn) {
-            c.role = Role::Agent(agent_id.clone());
-        }
+        self.set_role(conn, Role::Agent(agent_id.clone()));
         let org = self.conns.get(&conn).map(|c| c.org.clone()).unwrap_or_default();
         let now = self.clock.now();
         let a = self.agents.get_mut(&agent_id).ok_or_else(|| ApiError::of("authentication"))?;

@@ -281,5 +281,5 @@ pub(crate) async fn run(mut ws: WebSocket, shared: Arc<Shared>, params: ConnPara
 fn finish(shared: &Shared, conn_id: u64) {
     shared.counters.open.fetch_sub(1, Ordering::Relaxed);
     let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
-    st.conns.remove(&conn_id);
+    st.remove_conn(conn_id);
 }

@@ -205,8 +205,8 @@ impl State {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.pushes = pushes;
             c.group_id = group_id;
-            c.role = Role::Customer(cid.clone());
         }
+        self.set_role(conn, Role::Customer(cid.clone()));
         let cust = &self.customers[&cid];
         let mut chats = Vec::new();
         let mut has_active = false;
