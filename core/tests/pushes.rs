@@ -379,3 +379,11 @@ fn a_known_push_with_a_wrong_shape_is_an_error_naming_it() {
     assert_eq!(err.action, "incoming_event");
     assert!(err.message.contains("chat_id") || err.message.contains("invalid type"), "{}", err.message);
 }
+
+/// Every queued, cloned and buffered event costs its enum's size: large payloads are boxed
+/// so one rich variant does not make every `connection_recovered` 600 bytes.
+#[test]
+fn events_stay_small_so_queues_stay_cheap() {
+    assert!(std::mem::size_of::<livechat_core::customer::Event>() <= 128);
+    assert!(std::mem::size_of::<livechat_core::agent::AgentEvent>() <= 128);
+}

@@ -57,7 +57,7 @@ macro_rules! customer_events {
             /// Derived from `groups_status_updated` (and the login response).
             AvailabilityUpdated(Availability),
             /// A user seen in a chat (get_chat, list_chats, incoming_chat, user_added_to_chat).
-            UserData(User),
+            UserData(Box<User>),
             /// A frame that could not be understood was skipped; the session goes on.
             FrameRejected { error: String },
             $( $(#[$doc])* $variant($payload), )*
@@ -158,35 +158,35 @@ pub struct PushError {
 
 customer_events! {
     /// A chat was started or resumed (`incoming_chat`).
-    IncomingChat(IncomingChat) = "incoming_chat",
+    IncomingChat(Box<IncomingChat>) = "incoming_chat",
     ChatDeactivated(ChatDeactivated) = "chat_deactivated",
-    ChatTransferred(ChatTransferred) = "chat_transferred",
-    UserAddedToChat(UserAddedToChat) = "user_added_to_chat",
-    UserRemovedFromChat(UserRemovedFromChat) = "user_removed_from_chat",
-    IncomingEventPreview(IncomingEventPreview) = "incoming_event_preview",
-    IncomingEvent(IncomingEvent) = "incoming_event",
+    ChatTransferred(Box<ChatTransferred>) = "chat_transferred",
+    UserAddedToChat(Box<UserAddedToChat>) = "user_added_to_chat",
+    UserRemovedFromChat(Box<UserRemovedFromChat>) = "user_removed_from_chat",
+    IncomingEventPreview(Box<IncomingEventPreview>) = "incoming_event_preview",
+    IncomingEvent(Box<IncomingEvent>) = "incoming_event",
     EventDeleted(EventDeleted) = "event_deleted",
-    EventUpdated(EventUpdated) = "event_updated",
-    IncomingRichMessagePostback(IncomingRichMessagePostback) = "incoming_rich_message_postback",
+    EventUpdated(Box<EventUpdated>) = "event_updated",
+    IncomingRichMessagePostback(Box<IncomingRichMessagePostback>) = "incoming_rich_message_postback",
     ChatPropertiesUpdated(ChatPropertiesUpdated) = "chat_properties_updated",
     ChatPropertiesDeleted(ChatPropertiesDeleted) = "chat_properties_deleted",
     ThreadPropertiesUpdated(ThreadPropertiesUpdated) = "thread_properties_updated",
     ThreadPropertiesDeleted(ThreadPropertiesDeleted) = "thread_properties_deleted",
     EventPropertiesUpdated(EventPropertiesUpdated) = "event_properties_updated",
     EventPropertiesDeleted(EventPropertiesDeleted) = "event_properties_deleted",
-    CustomerUpdated(CustomerUpdated) = "customer_updated",
+    CustomerUpdated(Box<CustomerUpdated>) = "customer_updated",
     CustomerSideStorageUpdated(CustomerSideStorageUpdated) = "customer_side_storage_updated",
     /// Raw push; the session turns it into [`Event::Disconnected`] and never emits this.
     CustomerDisconnected(CustomerDisconnected) = "customer_disconnected",
     GroupsStatusUpdated(GroupsStatusUpdated) = "groups_status_updated",
-    IncomingThinkingIndicator(IncomingThinkingIndicator) = "incoming_thinking_indicator",
-    IncomingTypingIndicator(IncomingTypingIndicator) = "incoming_typing_indicator",
+    IncomingThinkingIndicator(Box<IncomingThinkingIndicator>) = "incoming_thinking_indicator",
+    IncomingTypingIndicator(Box<IncomingTypingIndicator>) = "incoming_typing_indicator",
     IncomingMulticast(IncomingMulticast) = "incoming_multicast",
     EventsMarkedAsSeen(EventsMarkedAsSeen) = "events_marked_as_seen",
-    IncomingGreeting(IncomingGreeting) = "incoming_greeting",
+    IncomingGreeting(Box<IncomingGreeting>) = "incoming_greeting",
     GreetingAccepted(GreetingAccepted) = "greeting_accepted",
     GreetingCanceled(GreetingCanceled) = "greeting_canceled",
-    IncomingWelcomeMessage(IncomingWelcomeMessage) = "incoming_welcome_message",
+    IncomingWelcomeMessage(Box<IncomingWelcomeMessage>) = "incoming_welcome_message",
     /// Also emitted by the session, synthetically, from `lc2.queue_pos` thread properties.
     QueuePositionUpdated(QueuePositionUpdated) = "queue_position_updated",
 }

@@ -179,12 +179,12 @@ impl Side for CustomerSide {
         match &event {
             Event::IncomingChat(c) => {
                 self.active_chats.insert(c.chat.id.clone(), c.chat.thread.as_ref().is_none_or(|t| t.active));
-                out.extend(c.chat.users.iter().cloned().map(Event::UserData));
+                out.extend(c.chat.users.iter().map(|u| Event::UserData(Box::new(u.clone()))));
             }
             Event::ChatDeactivated(d) => {
                 self.active_chats.insert(d.chat_id.clone(), false);
             }
-            Event::UserAddedToChat(u) => out.push(Event::UserData(u.user.clone())),
+            Event::UserAddedToChat(u) => out.push(Event::UserData(Box::new(u.user.clone()))),
             Event::CustomerSideStorageUpdated(s) => self.side_storage = s.customer_side_storage.clone(),
             Event::GroupsStatusUpdated(g) => {
                 // The SDK reads groups[0]; we prefer the group this customer is monitored in.
@@ -268,7 +268,7 @@ impl CustomerSide {
 
 fn emit_users(users: Option<&Value>, out: &mut Vec<Event>) {
     for u in users.and_then(Value::as_array).into_iter().flatten() {
-        if let Ok(user) = serde_json::from_value::<User>(u.clone()) {
+        if let Ok(user) = serde_json::from_value::<Box<User>>(u.clone()) {
             out.push(Event::UserData(user));
         }
     }
