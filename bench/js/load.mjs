@@ -1,10 +1,11 @@
-// The official @livechat/customer-sdk 4.0.2 under the workload of `livechat load` (cli/src/load.rs):
-// N concurrent customers in this one Node process against a running livechat-sim, each
-//   logging in (its own cookie grant against the sim's token endpoint, organization `load-org`),
-//   waiting for `connected`, starting a chat, then M times: sending the message `load {i} {k}` and
-//   waiting for the bot's `incoming_event` `You said: load {i} {k}` (round trip = send → bot reply),
-//   then reading the chat back (`getChat`) and counting its own messages lost / duplicated.
-// Session starts are spread evenly over --ramp-ms. Writes the same JSON keys as `livechat load`.
+// The official @livechat/customer-sdk 4.0.2 under the workload of `livechat load`
+// (cli/src/load/script.rs): N concurrent customers in this one Node process against a running
+// livechat-sim, each logging in (its own cookie grant against the sim's token endpoint,
+// organization `load-org`), waiting for `connected`, starting a chat, waiting at a barrier until
+// all N sessions are live, then M times: sending the message `load {i} {k}` and waiting for the
+// bot's `incoming_event` `You said: load {i} {k}` (round trip = send → bot reply), then reading
+// the chat back (`getChat`) and counting its own messages lost / duplicated.
+// Session starts are spread evenly over --ramp-ms. Writes the JSON keys of `livechat load --json`.
 //
 // Usage: node load.mjs --sim http://127.0.0.1:PORT [-n N] [-m M] [--ramp-ms R] [--json FILE]
 //
@@ -16,7 +17,7 @@
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { WebSocketServer } from 'ws';
 import WS from 'ws';
 
@@ -99,8 +100,14 @@ function describe(e) {
   }
 }
 
-function rssKib() {
-  return Math.round(process.memoryUsage.rss() / 1024);
+// A line of /proc/self/status in KiB (Linux; 0 elsewhere): VmRSS now, VmHWM the peak, Threads.
+function statusKib(key) {
+  try {
+    const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(key));
+    return line ? Number(line.split(/\s+/)[1]) || 0 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function percentile(sorted, p) {
@@ -217,50 +224,91 @@ function makeIdentityProvider() {
   });
 }
 
-// ---- one session, step for step as session() in load.rs
-async function session(i, messages) {
-  const r = { rtts: [], errors: [], lost: 0, duplicated: 0, firstSend: null, lastReply: null, disconnects: 0, login: null };
+// ---- the barrier: sessions wait here once logged in with a chat, as in script.rs
+function makeBarrier(n, onRelease) {
+  let count = 0;
+  let release;
+  const all = new Promise((r) => { release = r; });
+  return () => {
+    count++;
+    if (count === n) {
+      onRelease();
+      release();
+    }
+    return all;
+  };
+}
+
+// ---- one session, step for step as script.rs
+async function session(i, messages, arrive) {
+  const r = { rtts: [], sent: 0, errors: [], lost: 0, duplicated: 0, firstSend: null, lastReply: null, disconnects: 0, login: null };
   const t0 = performance.now();
   const sdk = CustomerSDK.init({ organizationId: ORG, clientId: CLIENT_ID, identityProvider: makeIdentityProvider() });
-  // Waiters for the bot's replies, keyed by text; registered before the send, because the reply
-  // frame can be handled before the sendEvent promise's continuation runs.
   let me = null;
-  const replyWaiters = new Map();
+  let arrived = false;
+  // The bot's reply is awaited through a waiter registered before the send: its frame can be
+  // handled before the continuation after sendEvent's promise runs.
+  let waiter = null; // { want, resolve }
   sdk.on('incoming_event', (p) => {
     const ev = p && p.event;
-    if (!ev || ev.type !== 'message' || ev.authorId === me) return;
-    const w = replyWaiters.get(ev.text);
-    if (w) {
-      replyWaiters.delete(ev.text);
-      w(performance.now());
+    if (!waiter || !ev || ev.type !== 'message' || ev.authorId === me || ev.text !== waiter.want) return;
+    const w = waiter;
+    waiter = null;
+    w.resolve('reply');
+  });
+  // A reply pushed while the socket was down is gone (pushes are not replayed): as script.rs,
+  // a reconnect during the wait ends it, and the message is checked in the stored chat.
+  let dropped = false;
+  sdk.on('disconnected', () => {
+    r.disconnects++;
+    dropped = true;
+  });
+  sdk.on('connected', () => {
+    if (dropped && waiter) {
+      const w = waiter;
+      waiter = null;
+      w.resolve('reconnected');
     }
   });
-  sdk.on('disconnected', () => { r.disconnects++; });
   const connected = new Promise((resolve) => sdk.once('connected', resolve));
   try {
-    const c = await withTimeout(connected, WAIT, 'login timed out');
+    const c = await withTimeout(connected, WAIT, 'no `connected` event within 30 s');
     me = c.customer.id;
     r.login = performance.now() - t0;
     const started = await withTimeout(sdk.startChat(), WAIT, 'start_chat timed out').catch((e) => {
       throw new Error('start_chat: ' + describe(e));
     });
     const chatId = started.chat.id;
+    // Every session is logged in with a chat before any sends.
+    arrived = true;
+    await arrive();
     for (let k = 0; k < messages; k++) {
       const text = `load ${i} ${k}`;
-      const reply = new Promise((resolve) => replyWaiters.set(`You said: ${text}`, resolve));
+      dropped = false;
+      const reply = new Promise((resolve) => { waiter = { want: `You said: ${text}`, resolve }; });
       const t = performance.now();
       if (r.firstSend === null) r.firstSend = t;
       await withTimeout(sdk.sendEvent({ chatId, event: { type: 'message', text } }), WAIT, `send ${k} timed out`).catch((e) => {
         throw new Error(`send ${k}: ${describe(e)}`);
       });
-      const at = await withTimeout(reply, WAIT, `no bot reply to message ${k}`);
-      r.rtts.push(at - t);
+      r.sent++;
+      const how = await withTimeout(reply, WAIT, `no bot reply to message ${k} within 30 s`);
+      const at = performance.now();
+      if (how === 'reply') r.rtts.push(at - t);
       r.lastReply = at;
     }
-    // Exactly once, as stored: each message must be in the chat once.
-    const stored = await withTimeout(sdk.getChat({ chatId }), WAIT, 'get_chat timed out').catch((e) => {
-      throw new Error('get_chat: ' + describe(e));
-    });
+    // Exactly once, as stored: each message must be in the chat once. A read cut by a drop is
+    // retried, as script.rs does.
+    let stored;
+    for (let attempts = 0; ; attempts++) {
+      try {
+        stored = await withTimeout(sdk.getChat({ chatId }), WAIT, 'get_chat timed out');
+        break;
+      } catch (e) {
+        if (e && e.code === 'CONNECTION_LOST' && attempts < 5) continue;
+        throw new Error('get_chat: ' + describe(e));
+      }
+    }
     const events = (stored.thread && stored.thread.events) || [];
     for (let k = 0; k < messages; k++) {
       const text = `load ${i} ${k}`;
@@ -271,6 +319,8 @@ async function session(i, messages) {
   } catch (e) {
     r.errors.push(describe(e));
   }
+  // A session that failed early still counts at the barrier, or the others wait forever.
+  if (!arrived) await arrive();
   try {
     sdk.destroy();
   } catch (e) {
@@ -290,23 +340,25 @@ async function main() {
   }
   console.log(`load.mjs: ${n} sessions × ${args.messages} messages, @livechat/customer-sdk ${SDK_VERSION} on Node ${process.version} (ws ${WS_VERSION}), simulator ${HTTP}`);
 
-  const rssBefore = rssKib();
-  let peak = rssBefore;
+  let live = null;
+  const arrive = makeBarrier(n, () => {
+    live = { rss: statusKib('VmRSS:'), threads: statusKib('Threads:'), at: performance.now() };
+  });
+  const rssBefore = statusKib('VmRSS:');
   let done = 0;
   const started = performance.now();
   const tasks = [];
   for (let i = 0; i < n; i++) {
-    const delay = Math.floor((args.rampMs * i) / n);
+    const delay = (args.rampMs * i) / n;
     tasks.push(
       (async () => {
         await sleep(delay);
         let r;
         try {
-          r = await session(i, args.messages);
+          r = await session(i, args.messages, arrive);
         } catch (e) {
-          r = { rtts: [], errors: ['task failed: ' + describe(e)], lost: 0, duplicated: 0, firstSend: null, lastReply: null, disconnects: 0, login: null };
+          r = { rtts: [], sent: 0, errors: ['task failed: ' + describe(e)], lost: 0, duplicated: 0, firstSend: null, lastReply: null, disconnects: 0, login: null };
         }
-        peak = Math.max(peak, rssKib());
         done++;
         return r;
       })(),
@@ -324,10 +376,10 @@ async function main() {
   clearInterval(progress);
   if (tty) process.stderr.write('\n');
   const wall = (performance.now() - started) / 1000;
-  peak = Math.max(peak, rssKib());
+  const peak = Math.max(statusKib('VmHWM:'), statusKib('VmRSS:'));
 
   const rtts = results.flatMap((r) => r.rtts).sort((a, b) => a - b);
-  const messages = rtts.length;
+  const messages = results.reduce((s, r) => s + r.sent, 0);
   const firsts = results.map((r) => r.firstSend).filter((x) => x !== null);
   const lasts = results.map((r) => r.lastReply).filter((x) => x !== null);
   const first = firsts.length ? Math.min(...firsts) : null;
@@ -343,38 +395,48 @@ async function main() {
     transport: `ws ${WS_VERSION}, Node ${process.version}`,
     sessions: n,
     messages,
+    replies_seen: rtts.length,
     messages_per_sec: messages / phase,
     rtt_p50_ms: percentile(rtts, 0.5),
     rtt_p95_ms: percentile(rtts, 0.95),
     rtt_p99_ms: percentile(rtts, 0.99),
     echo_rtt_p50_ms: percentile(echo, 0.5),
     rss_per_session_kib: Math.max(0, peak - rssBefore) / n,
+    live_rss_per_session_kib: live ? Math.max(0, live.rss - rssBefore) / n : 0,
+    threads_when_live: live ? live.threads : 0,
     errors: errors.length,
     lost,
     duplicated,
     wall_secs: wall,
+    embedded_sim: false,
     // Not in livechat load's report: context for the numbers above.
     rss_before_kib: rssBefore,
     rss_peak_kib: peak,
     disconnects,
-    // Start of a session → its `connected` event, and when the message phase (the window
-    // messages_per_sec is computed over) began and ended, seconds after the first session start.
+    // Start of a session → its `connected` event; when all sessions were live and when the
+    // message phase (the window messages_per_sec is computed over) began and ended, in seconds
+    // after the first session's start.
     login_p50_ms: percentile(logins, 0.5),
     login_p95_ms: percentile(logins, 0.95),
+    all_live_secs: live ? (live.at - started) / 1000 : null,
     first_send_secs: first !== null ? (first - started) / 1000 : null,
     last_reply_secs: last !== null ? (last - started) / 1000 : null,
   };
   console.log(`sessions            ${n}`);
-  console.log(`messages            ${messages} (round trips: send + bot reply)`);
+  console.log(`messages            ${messages} sent, ${rtts.length} bot replies timed (send → reply)`);
   console.log(`messages/s          ${report.messages_per_sec.toFixed(0)}`);
   console.log(
     `round trip p50/p95/p99  ${report.rtt_p50_ms.toFixed(2)} / ${report.rtt_p95_ms.toFixed(2)} / ${report.rtt_p99_ms.toFixed(2)} ms (raw WebSocket echo p50 ${report.echo_rtt_p50_ms.toFixed(3)} ms)`,
   );
-  console.log(`memory              ${report.rss_per_session_kib.toFixed(1)} KiB per session (peak RSS delta of this process; baseline ${rssBefore} KiB)`);
+  console.log(
+    `memory              ${report.rss_per_session_kib.toFixed(1)} KiB per session at the peak, ${report.live_rss_per_session_kib.toFixed(1)} KiB with all sessions live (${report.threads_when_live} threads); baseline ${rssBefore} KiB`,
+  );
   console.log(`errors              ${errors.length}`);
   console.log(`lost / duplicated   ${lost} / ${duplicated}`);
   console.log(`disconnects         ${disconnects}`);
-  console.log(`login p50/p95       ${report.login_p50_ms.toFixed(1)} / ${report.login_p95_ms.toFixed(1)} ms; message phase ${report.first_send_secs?.toFixed(2)} s → ${report.last_reply_secs?.toFixed(2)} s`);
+  console.log(
+    `login p50/p95       ${report.login_p50_ms.toFixed(1)} / ${report.login_p95_ms.toFixed(1)} ms; all live at ${report.all_live_secs?.toFixed(2)} s; messages ${report.first_send_secs?.toFixed(2)} s → ${report.last_reply_secs?.toFixed(2)} s`,
+  );
   console.log(`wall time           ${wall.toFixed(2)} s`);
   for (const e of errors.slice(0, 5)) console.error(`  error: ${e}`);
   if (args.json) {
