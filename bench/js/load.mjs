@@ -66,7 +66,7 @@ const HTTP = args.sim.replace(/\/+$/, '');
 const SIM = new URL(HTTP);
 const ORG = 'load-org';
 const CLIENT_ID = 'load-client';
-const WAIT = 30_000; // per step, as WAIT in load.rs
+const WAIT = 30_000; // per wait, as WAIT in cli/src/load/script.rs
 
 // ---- the three overrides from official-js-client.md
 // 1. Socket redirect: keep the SDK's path and query, connect to the sim.
@@ -127,7 +127,7 @@ function withTimeout(promise, ms, msg) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// ---- raw WebSocket echo floor: `ws` server and client in this process, same frame as load.rs
+// ---- raw WebSocket echo floor: `ws` server and client in this process, same frame as cli/src/load/mod.rs
 async function echoFloor(samples) {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve, reject) => {
@@ -144,7 +144,7 @@ async function echoFloor(samples) {
     ws.once('open', resolve);
     ws.once('error', reject);
   });
-  // serde_json's json! in load.rs orders keys alphabetically: this is its frame byte for byte.
+  // serde_json's json! in load/mod.rs orders keys alphabetically: this is its frame byte for byte.
   const frame = JSON.stringify({ action: 'send_event', payload: { chat_id: 'X', event: { text: 'load 0 0', type: 'message' } }, request_id: '1' });
   const rtts = [];
   for (let i = 0; i < samples; i++) {
