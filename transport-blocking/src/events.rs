@@ -28,32 +28,33 @@ impl<E> EventReceiver<E> {
 
     /// The next event, waiting for it; `None` once the client is gone.
     pub fn recv(&self) -> Option<E> {
-        self.took(self.rx.recv().ok())
+        self.took(self.rx.recv()).ok()
     }
 
     /// The next event, waiting at most `timeout`.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<E, RecvTimeoutError> {
-        let got = self.rx.recv_timeout(timeout);
-        if got.is_ok() {
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
-        }
-        got
+        self.took(self.rx.recv_timeout(timeout))
     }
 
     /// The next event if one is waiting.
     pub fn try_recv(&self) -> Result<E, TryRecvError> {
-        let got = self.rx.try_recv();
+        self.took(self.rx.try_recv())
+    }
+
+    /// Count an event taken out of `rx`.
+    fn took<X>(&self, got: Result<E, X>) -> Result<E, X> {
         if got.is_ok() {
             self.waiting.fetch_sub(1, Ordering::AcqRel);
         }
         got
     }
+}
 
-    fn took(&self, e: Option<E>) -> Option<E> {
-        if e.is_some() {
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
-        }
-        e
+impl<E> Drop for EventReceiver<E> {
+    fn drop(&mut self) {
+        // Room again, so the next delivery tries to send, finds the receiver gone and the
+        // hub removes this subscriber (a full one would otherwise count drops forever).
+        self.waiting.store(0, Ordering::Release);
     }
 }
 

@@ -216,4 +216,16 @@ fn a_full_event_receiver_keeps_its_bound_and_counts_what_it_dropped() {
     env.sim.control().typing(&chat.chat_id, true).expect("typing");
     client.get_customer().expect("get_customer");
     assert!(events.try_recv().is_ok(), "room again after reading");
+    // A full receiver that is dropped is removed from the client, not kept counting drops.
+    for on in [false, true, false] {
+        env.sim.control().typing(&chat.chat_id, on).expect("typing");
+    }
+    client.get_customer().expect("get_customer");
+    assert!(events.dropped() > 2);
+    let subscribers = || client.hub().lock().unwrap().subscriber_count();
+    assert_eq!(subscribers(), 1);
+    drop(events);
+    env.sim.control().typing(&chat.chat_id, true).expect("typing");
+    client.get_customer().expect("get_customer");
+    assert_eq!(subscribers(), 0);
 }

@@ -54,6 +54,7 @@ where
     let counter = dropped.clone();
     let mut hub = hub.lock().unwrap_or_else(|p| p.into_inner());
     hub.subscribe(move |e| {
+        // A full stream whose reader is gone must still be removed, not count drops forever.
         if tx.is_closed() {
             return Delivery::Closed;
         }
@@ -61,13 +62,10 @@ where
             counter.fetch_add(1, Ordering::Relaxed);
             return Delivery::Full;
         }
+        // Unbounded: the only error is a closed stream.
         match tx.try_send(e.clone()) {
             Ok(()) => Delivery::Delivered,
-            Err(async_channel::TrySendError::Full(_)) => {
-                counter.fetch_add(1, Ordering::Relaxed);
-                Delivery::Full
-            }
-            Err(async_channel::TrySendError::Closed(_)) => Delivery::Closed,
+            Err(_) => Delivery::Closed,
         }
     });
     EventStream { rx: Box::pin(rx), dropped }
