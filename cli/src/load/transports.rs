@@ -53,6 +53,13 @@ fn failed(what: &str) -> SessionResult {
     SessionResult { errors: vec![what.to_string()], ..Default::default() }
 }
 
+/// Session `i` on a started client, counted as finished at its end.
+async fn run_one<C: LoadClient>(i: usize, client: C, shared: Arc<Shared>) -> SessionResult {
+    let r = session(i, client, shared.messages, shared.clone()).await;
+    shared.finished();
+    r
+}
+
 /// Waits for a thread-bound run without holding a tokio worker.
 async fn wait_off_runtime(f: impl FnOnce() -> Vec<SessionResult> + Send + 'static) -> Vec<SessionResult> {
     match tokio::task::spawn_blocking(f).await {
@@ -90,20 +97,24 @@ impl LoadClient for TokioLoad {
     }
 }
 
+impl TokioLoad {
+    fn start(shared: &Shared) -> TokioLoad {
+        use livechat_tokio::{ClientOptions, CustomerClient, Identity};
+        let mut options = ClientOptions::new(Identity::cookie(accounts(shared), Default::default()));
+        options.debug_frames = shared.debug;
+        let client = CustomerClient::start(config(shared), options);
+        let events = client.events();
+        TokioLoad { client, events }
+    }
+}
+
 async fn run_tokio(shared: Arc<Shared>) -> Vec<SessionResult> {
-    use livechat_tokio::{ClientOptions, CustomerClient, Identity};
     let mut tasks = Vec::with_capacity(shared.sessions);
     for i in 0..shared.sessions {
         let shared = shared.clone();
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep(shared.delay(i)).await;
-            let mut options = ClientOptions::new(Identity::cookie(accounts(&shared), Default::default()));
-            options.debug_frames = shared.debug;
-            let client = CustomerClient::start(config(&shared), options);
-            let events = client.events();
-            let r = session(i, TokioLoad { client, events }, shared.messages, shared.clone()).await;
-            shared.finished();
-            r
+            run_one(i, TokioLoad::start(&shared), shared).await
         }));
     }
     let mut results = Vec::with_capacity(tasks.len());
@@ -147,20 +158,24 @@ impl LoadClient for SmolLoad {
     }
 }
 
+impl SmolLoad {
+    fn start(shared: &Shared) -> SmolLoad {
+        use livechat_smol::{ClientOptions, CustomerClient, Identity};
+        let mut options = ClientOptions::new(Identity::cookie(accounts(shared), Default::default()));
+        options.debug_frames = shared.debug;
+        let client = CustomerClient::start(config(shared), options);
+        let events = client.events();
+        SmolLoad { client, events }
+    }
+}
+
 fn run_smol(shared: Arc<Shared>) -> Vec<SessionResult> {
-    use livechat_smol::{ClientOptions, CustomerClient, Identity};
     let tasks: Vec<_> = (0..shared.sessions)
         .map(|i| {
             let shared = shared.clone();
             smol::spawn(async move {
                 smol::Timer::after(shared.delay(i)).await;
-                let mut options = ClientOptions::new(Identity::cookie(accounts(&shared), Default::default()));
-                options.debug_frames = shared.debug;
-                let client = CustomerClient::start(config(&shared), options);
-                let events = client.events();
-                let r = session(i, SmolLoad { client, events }, shared.messages, shared.clone()).await;
-                shared.finished();
-                r
+                run_one(i, SmolLoad::start(&shared), shared).await
             })
         })
         .collect();
@@ -205,25 +220,24 @@ impl LoadClient for BlockingLoad {
 /// A session thread only runs the script; its client's own driver thread does the I/O.
 const SESSION_STACK: usize = 256 * 1024;
 
+impl BlockingLoad {
+    fn start(shared: &Shared) -> BlockingLoad {
+        use livechat_blocking::{ClientOptions, CustomerClient, Identity};
+        let mut options = ClientOptions::new(Identity::cookie(accounts(shared), Default::default()));
+        options.debug_frames = shared.debug;
+        let client = CustomerClient::start(config(shared), options);
+        let events = client.events();
+        BlockingLoad { client, events }
+    }
+}
+
 fn run_blocking(shared: Arc<Shared>) -> Vec<SessionResult> {
-    use livechat_blocking::{ClientOptions, CustomerClient, Identity};
     let threads: Vec<_> = (0..shared.sessions)
         .map(|i| {
             let shared = shared.clone();
             std::thread::Builder::new().name(format!("load-{i}")).stack_size(SESSION_STACK).spawn(move || {
                 std::thread::sleep(shared.delay(i));
-                let mut options = ClientOptions::new(Identity::cookie(accounts(&shared), Default::default()));
-                options.debug_frames = shared.debug;
-                let client = CustomerClient::start(config(&shared), options);
-                let events = client.events();
-                let r = smol::future::block_on(session(
-                    i,
-                    BlockingLoad { client, events },
-                    shared.messages,
-                    shared.clone(),
-                ));
-                shared.finished();
-                r
+                smol::future::block_on(run_one(i, BlockingLoad::start(&shared), shared))
             })
         })
         .collect();
