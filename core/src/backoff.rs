@@ -20,6 +20,10 @@ impl BackoffConfig {
     /// After a failed login: 300 ms → 60 s, jitter 0.3.
     pub const LOGIN: BackoffConfig =
         BackoffConfig { min: Duration::from_millis(300), max: Duration::from_millis(60_000), jitter: 0.3 };
+    /// After server-initiated drops (`internal_error`, `connection_evicted`, …): 100 ms →
+    /// 30 s, jitter 0.5. The official SDK waits a fixed 100 ms every time.
+    pub const SHORT: BackoffConfig =
+        BackoffConfig { min: Duration::from_millis(100), max: Duration::from_millis(30_000), jitter: 0.5 };
     /// After `service_temporarily_unavailable`: 1 s → 60 s, jitter 0.3.
     pub const SLOW: BackoffConfig =
         BackoffConfig { min: Duration::from_millis(1000), max: Duration::from_millis(60_000), jitter: 0.3 };

@@ -79,7 +79,9 @@ error_codes! {
     ConnectionLost = "connection_lost",
     /// The session is paused or destroyed-in-waiting and does not queue this call.
     NoConnection = "no_connection",
-    /// `destroy()` was called, or the session destroyed itself (ban, licence, …).
+    /// `destroy()` was called, or the session destroyed itself for a reason without a code
+    /// of its own. (A session that ends for a ban, an unknown licence, a refused login or an
+    /// invalid endpoint fails its calls with that cause: `CUSTOMER_BANNED`, … .)
     SdkDestroyed = "sdk_destroyed",
     /// The connection was moved to another region while the request was in flight.
     MisdirectedConnection = "misdirected_connection",
@@ -95,6 +97,9 @@ error_codes! {
     InvalidRequest = "invalid_request",
     /// The server's answer did not have the documented shape.
     InvalidResponse = "invalid_response",
+    /// The session could not connect: refused, DNS, TLS, a stalled handshake, or the login
+    /// did not finish in time. The message carries the transport's reason.
+    ConnectionFailed = "connection_failed",
     /// Fetching a customer token failed.
     TokenFetchFailed = "token_fetch_failed",
     /// The accounts service refused the identity (`identity_exception`).

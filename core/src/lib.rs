@@ -14,6 +14,7 @@ mod backoff;
 pub mod client;
 pub mod customer;
 pub mod engine;
+pub mod entropy;
 pub mod error;
 pub mod http;
 pub mod hub;

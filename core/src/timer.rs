@@ -15,16 +15,27 @@ pub(crate) enum Timer {
     Unstable = 3,
     /// Nothing heard for too long: the socket is dead.
     Dead = 4,
+    /// The outstanding `ping` must be answered by then, or the socket is dead.
+    PingDeadline = 5,
+    /// Logged in long enough: the backoffs start over.
+    Stable = 6,
 }
 
 impl Timer {
-    pub(crate) const VALUES: [Timer; 5] =
-        [Timer::Reconnect, Timer::Login, Timer::Ping, Timer::Unstable, Timer::Dead];
+    pub(crate) const VALUES: [Timer; 7] = [
+        Timer::Reconnect,
+        Timer::Login,
+        Timer::Ping,
+        Timer::Unstable,
+        Timer::Dead,
+        Timer::PingDeadline,
+        Timer::Stable,
+    ];
 }
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TimerTable {
-    data: [Option<Instant>; 5],
+    data: [Option<Instant>; 7],
 }
 
 impl TimerTable {

@@ -882,7 +882,7 @@ fn a_send_lost_in_a_drop_is_found_in_the_chat_and_not_resent() {
     p.respond(
         &check,
         json!({"threads": [{"id": "T1", "active": true, "events": [
-        {"id": "T1_5", "type": "message", "text": "hello", "custom_id": custom}]}]}),
+        {"id": "T1_5", "type": "message", "text": "hello", "custom_id": custom, "author_id": "cust-1"}]}]}),
     );
     assert_eq!(p.ok(id)["event_id"], "T1_5");
     assert_eq!(p.ok(id)["thread_id"], "T1");
@@ -975,7 +975,7 @@ fn a_drop_during_the_exactly_once_check_checks_again_instead_of_resending() {
     p.respond(
         &check,
         json!({"threads": [{"id": "T1", "active": true, "events": [
-            {"id": "T1_5", "type": "message", "text": "hello", "custom_id": custom}]}]}),
+            {"id": "T1_5", "type": "message", "text": "hello", "custom_id": custom, "author_id": "cust-1"}]}]}),
     );
     assert_eq!(p.ok(id)["event_id"], "T1_5");
     assert!(p.sent_with("send_event").is_empty());

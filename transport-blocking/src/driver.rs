@@ -879,7 +879,8 @@ mod tests {
         let env = livechat_scenarios::Env::new("wake");
         let mut config = env.config();
         let far = Duration::from_secs(600);
-        config.connection.keepalive = Keepalive { ping_interval: far, unstable_after: far, dead_after: far };
+        config.connection.keepalive =
+            Keepalive { ping_interval: far, unstable_after: far, dead_after: far, ping_timeout: far };
         config.connection.login_timeout = far;
         config.connection.request_timeout = far;
         config.connection.auto_connect = false;

@@ -48,7 +48,7 @@ fn tracing() {
 fn start_agent(sim: &SimThread) -> (AgentClient, AgentEventReceiver) {
     let mut config = AgentConfig::new("org-agent", AgentCredentials::bearer(DEFAULT_AGENT_TOKEN))
         .with_endpoint(Endpoint::url(sim.url()));
-    config.connection.seed = 11;
+    config.connection.seed = Some(11);
     config.connection.auto_connect = false;
     let client = AgentClient::start(config, AgentOptions::default().debug(true)).expect("valid agent config");
     let events = client.events();
@@ -61,7 +61,7 @@ fn start_agent(sim: &SimThread) -> (AgentClient, AgentEventReceiver) {
 
 fn customer(sim: &SimThread, org: &str) -> (CustomerClient, EventReceiver) {
     let mut config = SessionConfig::new(org, Endpoint::url(sim.url()));
-    config.connection.seed = 7;
+    config.connection.seed = Some(7);
     config.connection.auto_connect = false;
     let accounts = AccountsConfig::new(org, "client-1").with_base_url(sim.http_url());
     let client =

@@ -112,7 +112,8 @@ fn a_wss_session_runs_with_every_timer_far_away() {
     let mut config = env.config();
     config.connection.endpoint = Endpoint::url(format!("wss://127.0.0.1:{port}"));
     let far = Duration::from_secs(600);
-    config.connection.keepalive = Keepalive { ping_interval: far, unstable_after: far, dead_after: far };
+    config.connection.keepalive =
+        Keepalive { ping_interval: far, unstable_after: far, dead_after: far, ping_timeout: far };
     config.connection.login_timeout = far;
     config.connection.request_timeout = far;
     config.connection.auto_connect = false;

@@ -37,7 +37,7 @@ fn reply_to<'a>(e: &'a Event, text: &str) -> Option<&'a str> {
 fn chats_with_the_bot_under_async_std() {
     let sim = SimThread::start(SimConfig::default()).expect("start livechat-sim");
     let mut config = SessionConfig::new("org-async-std", Endpoint::url(sim.url()));
-    config.connection.seed = 11;
+    config.connection.seed = Some(11);
     let accounts = AccountsConfig::new("org-async-std", "client-async-std").with_base_url(sim.http_url());
     async_std::task::block_on(async {
         let client =

@@ -55,7 +55,7 @@ fn text(e: &ChatEvent) -> Option<&str> {
 
 fn agent_config(sim: &Sim, credentials: AgentCredentials) -> AgentConfig {
     let mut config = AgentConfig::new("org-agent", credentials).with_endpoint(Endpoint::url(sim.url()));
-    config.connection.seed = 11;
+    config.connection.seed = Some(11);
     config
 }
 
@@ -74,7 +74,7 @@ async fn start_agent(sim: &Sim, credentials: AgentCredentials) -> (AgentClient, 
 
 async fn customer(sim: &Sim, org: &str) -> (CustomerClient, EventStream) {
     let mut config = SessionConfig::new(org, Endpoint::url(sim.url()));
-    config.connection.seed = 7;
+    config.connection.seed = Some(7);
     let accounts = AccountsConfig::new(org, "client-1").with_base_url(sim.http_url());
     config.connection.auto_connect = false;
     let client =

@@ -25,7 +25,7 @@ async fn next_matching(events: &mut livechat_tokio::EventStream, f: impl Fn(&Eve
 async fn chats_with_the_bot_through_the_cookie_grant() {
     let sim = Sim::start(SimConfig::default()).await.unwrap();
     let mut config = SessionConfig::new("org-smoke", Endpoint::url(sim.url()));
-    config.connection.seed = 7;
+    config.connection.seed = Some(7);
     let accounts = AccountsConfig::new("org-smoke", "client-1").with_base_url(sim.http_url());
     let _ = tracing_subscriber::fmt().with_env_filter("livechat_tokio=debug").with_test_writer().try_init();
     let mut options = ClientOptions::new(Identity::cookie(accounts, Default::default()));

@@ -32,7 +32,7 @@ impl DisconnectReason {
             LicenseExpired => Reaction::Pause,
             // Docs: "don't reconnect". No licence, or an API version the service no longer
             // speaks: no retry of this session can succeed → destroy.
-            LicenseNotFound | UnsupportedVersion | WrongProductVersion => Reaction::Destroy,
+            LicenseNotFound | UnsupportedVersion | WrongProductVersion | InvalidEndpoint => Reaction::Destroy,
             // Docs: "reconnect with a new token". The session asks its credentials again
             // (static credentials give the same token: repeated authentication failures at
             // login then pause with `authentication_failed` after `max_auth_failures`).

@@ -117,6 +117,9 @@ macro_rules! agent_events {
             ConnectionRecovered,
             /// A frame that could not be understood was skipped; the session goes on.
             FrameRejected { error: String },
+            /// One connection attempt failed (refused, DNS, TLS, handshake, a login error);
+            /// the session tries again after `retry_in`.
+            ConnectFailed(crate::engine::ConnectFailed),
             $( $(#[$doc])* $variant($payload), )*
             /// A push without a typed variant (undocumented payload or unknown action), raw.
             Push { action: String, payload: Value },
@@ -131,6 +134,7 @@ macro_rules! agent_events {
             ConnectionUnstable,
             ConnectionRecovered,
             FrameRejected,
+            ConnectFailed,
             $( $variant, )*
             Push,
         }
@@ -144,6 +148,7 @@ macro_rules! agent_events {
                     AgentEventKind::ConnectionUnstable => "connection_unstable",
                     AgentEventKind::ConnectionRecovered => "connection_recovered",
                     AgentEventKind::FrameRejected => "frame_rejected",
+                    AgentEventKind::ConnectFailed => "connect_failed",
                     $( AgentEventKind::$variant => $wire, )*
                     AgentEventKind::Push => "push",
                 }
@@ -153,7 +158,7 @@ macro_rules! agent_events {
             pub const ALL: &'static [AgentEventKind] = &[
                 AgentEventKind::Ready, AgentEventKind::Disconnected,
                 AgentEventKind::ConnectionUnstable, AgentEventKind::ConnectionRecovered,
-                AgentEventKind::FrameRejected,
+                AgentEventKind::FrameRejected, AgentEventKind::ConnectFailed,
                 $( AgentEventKind::$variant, )*
                 AgentEventKind::Push,
             ];
@@ -175,6 +180,7 @@ macro_rules! agent_events {
                     AgentEvent::ConnectionUnstable => AgentEventKind::ConnectionUnstable,
                     AgentEvent::ConnectionRecovered => AgentEventKind::ConnectionRecovered,
                     AgentEvent::FrameRejected { .. } => AgentEventKind::FrameRejected,
+                    AgentEvent::ConnectFailed(_) => AgentEventKind::ConnectFailed,
                     $( AgentEvent::$variant(_) => AgentEventKind::$variant, )*
                     AgentEvent::Push { .. } => AgentEventKind::Push,
                 }

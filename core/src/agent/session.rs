@@ -83,11 +83,16 @@ impl Side for AgentSide {
             CommonEvent::ConnectionUnstable => AgentEvent::ConnectionUnstable,
             CommonEvent::ConnectionRecovered => AgentEvent::ConnectionRecovered,
             CommonEvent::FrameRejected { error } => AgentEvent::FrameRejected { error },
+            CommonEvent::ConnectFailed(f) => AgentEvent::ConnectFailed(f),
         }
     }
 
     fn reaction(reason: &DisconnectReason) -> Reaction {
         reason.agent_reaction()
+    }
+
+    fn user_id(&self) -> Option<&str> {
+        self.details.as_ref()?.pointer("/my_profile/id")?.as_str()
     }
 
     /// Documented agent limits (agent-api-3.6.md §3), checked before anything is sent.

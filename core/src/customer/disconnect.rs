@@ -73,6 +73,8 @@ reasons! {
     AuthenticationFailed = "authentication_failed",
     /// Login refused with `wrong_product_version`.
     WrongProductVersion = "wrong_product_version",
+    /// The configured endpoint is not a valid URL or region: nothing to connect to.
+    InvalidEndpoint = "invalid_endpoint",
 }
 
 impl fmt::Display for DisconnectReason {
@@ -147,6 +149,7 @@ impl DisconnectReason {
             | ProductVersionChanged
             | LoggedOutRemotely
             | WrongProductVersion
+            | InvalidEndpoint
             | AuthenticationFailed => Reaction::Destroy,
             // Unknown reasons: the service adds new ones; reconnecting with backoff is safe
             // (bounded by the backoff) and keeps the app working.

@@ -60,6 +60,9 @@ macro_rules! customer_events {
             UserData(Box<User>),
             /// A frame that could not be understood was skipped; the session goes on.
             FrameRejected { error: String },
+            /// One connection attempt failed (refused, DNS, TLS, handshake, a login error);
+            /// the session tries again after `retry_in`.
+            ConnectFailed(crate::engine::ConnectFailed),
             $( $(#[$doc])* $variant($payload), )*
             /// A push this version does not know, kept raw.
             UnknownPush { action: String, payload: Value },
@@ -78,6 +81,7 @@ macro_rules! customer_events {
             AvailabilityUpdated,
             UserData,
             FrameRejected,
+            ConnectFailed,
             $( $variant, )*
             UnknownPush,
         }
@@ -95,6 +99,7 @@ macro_rules! customer_events {
                     EventKind::AvailabilityUpdated => "availability_updated",
                     EventKind::UserData => "user_data",
                     EventKind::FrameRejected => "frame_rejected",
+                    EventKind::ConnectFailed => "connect_failed",
                     $( EventKind::$variant => $wire, )*
                     EventKind::UnknownPush => "unknown_push",
                 }
@@ -105,7 +110,7 @@ macro_rules! customer_events {
                 EventKind::Connected, EventKind::Disconnected, EventKind::CustomerId,
                 EventKind::IdentityChanged, EventKind::ConnectionUnstable,
                 EventKind::ConnectionRecovered, EventKind::AvailabilityUpdated,
-                EventKind::UserData, EventKind::FrameRejected,
+                EventKind::UserData, EventKind::FrameRejected, EventKind::ConnectFailed,
                 $( EventKind::$variant, )*
                 EventKind::UnknownPush,
             ];
@@ -128,6 +133,7 @@ macro_rules! customer_events {
                     Event::AvailabilityUpdated(_) => EventKind::AvailabilityUpdated,
                     Event::UserData(_) => EventKind::UserData,
                     Event::FrameRejected { .. } => EventKind::FrameRejected,
+                    Event::ConnectFailed(_) => EventKind::ConnectFailed,
                     $( Event::$variant(_) => EventKind::$variant, )*
                     Event::UnknownPush { .. } => EventKind::UnknownPush,
                 }

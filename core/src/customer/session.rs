@@ -7,7 +7,7 @@
 //! events derived from pushes (`availability_updated`, synthetic `queue_position_updated`,
 //! `user_data`).
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::time::Instant;
 
 use serde_json::{Map, Value, json};
@@ -29,6 +29,10 @@ pub type Output = crate::engine::Output<Event>;
 /// The customer session state machine.
 pub type CustomerSession = Engine<CustomerSide>;
 
+/// Active chats a customer session keeps track of, at most. A customer has a handful; the
+/// cap only matters against a server that invents chat ids.
+pub const MAX_TRACKED_CHATS: usize = 1_000;
+
 /// The customer half of the protocol (see the module docs).
 pub struct CustomerSide {
     group_id: Option<u64>,
@@ -38,7 +42,9 @@ pub struct CustomerSide {
     customer_data: Option<super::config::LoginCustomer>,
     customer_data_provider: Option<CustomerDataProvider>,
     customer_id: Option<String>,
-    active_chats: HashMap<String, bool>,
+    /// Chats known to be active (sneak peeks go only there). Inactive chats are forgotten and
+    /// the set is capped, so a server pushing endless new chat ids cannot grow it.
+    active_chats: HashSet<String>,
     side_storage: Map<String, Value>,
     page: Option<CustomerPage>,
     page_dirty: bool,
@@ -56,11 +62,16 @@ impl Side for CustomerSide {
             CommonEvent::ConnectionUnstable => Event::ConnectionUnstable,
             CommonEvent::ConnectionRecovered => Event::ConnectionRecovered,
             CommonEvent::FrameRejected { error } => Event::FrameRejected { error },
+            CommonEvent::ConnectFailed(f) => Event::ConnectFailed(f),
         }
     }
 
     fn reaction(reason: &DisconnectReason) -> Reaction {
         reason.reaction()
+    }
+
+    fn user_id(&self) -> Option<&str> {
+        self.customer_id.as_deref()
     }
 
     fn validate(&self, action: &str, payload: &Value) -> Result<(), Error> {
@@ -133,7 +144,7 @@ impl Side for CustomerSide {
         // sneak peeks are dropped after a reconnect until list_chats is called).
         for c in &resp.chats {
             let active = c.has_active_thread.unwrap_or(resp.has_active_thread);
-            self.active_chats.insert(c.chat_id.clone(), active);
+            self.track_chat(&c.chat_id, active);
         }
         let dynamic = resp.dynamic_config.as_ref();
         let monitoring = dynamic
@@ -178,11 +189,11 @@ impl Side for CustomerSide {
         };
         match &event {
             Event::IncomingChat(c) => {
-                self.active_chats.insert(c.chat.id.clone(), c.chat.thread.as_ref().is_none_or(|t| t.active));
+                self.track_chat(&c.chat.id, c.chat.thread.as_ref().is_none_or(|t| t.active));
                 out.extend(c.chat.users.iter().map(|u| Event::UserData(Box::new(u.clone()))));
             }
             Event::ChatDeactivated(d) => {
-                self.active_chats.insert(d.chat_id.clone(), false);
+                self.track_chat(&d.chat_id, false);
             }
             Event::UserAddedToChat(u) => out.push(Event::UserData(Box::new(u.user.clone()))),
             Event::CustomerSideStorageUpdated(s) => self.side_storage = s.customer_side_storage.clone(),
@@ -238,7 +249,7 @@ impl Side for CustomerSide {
                     if let (Some(id), Some(active)) =
                         (c.get("id").and_then(Value::as_str), c.get("active").and_then(Value::as_bool))
                     {
-                        self.active_chats.insert(id.to_string(), active);
+                        self.track_chat(id, active);
                     }
                     for u in c.get("users").and_then(Value::as_array).into_iter().flatten() {
                         if let Some(uid) = u.get("id").and_then(Value::as_str)
@@ -257,10 +268,19 @@ impl Side for CustomerSide {
 }
 
 impl CustomerSide {
+    /// Remember whether a chat is active; an inactive chat is forgotten.
+    fn track_chat(&mut self, chat_id: &str, active: bool) {
+        if !active {
+            self.active_chats.remove(chat_id);
+        } else if self.active_chats.len() < MAX_TRACKED_CHATS || self.active_chats.contains(chat_id) {
+            self.active_chats.insert(chat_id.to_string());
+        }
+    }
+
     fn observe_chat(&mut self, chat: &Value, out: &mut Vec<Event>) {
         if let Some(id) = chat.get("id").and_then(Value::as_str) {
             let active = chat.pointer("/thread/active").and_then(Value::as_bool).unwrap_or(true);
-            self.active_chats.insert(id.to_string(), active);
+            self.track_chat(id, active);
         }
         emit_users(chat.get("users"), out);
     }
@@ -286,7 +306,7 @@ impl Engine<CustomerSide> {
             customer_data: config.customer_data,
             customer_data_provider: config.customer_data_provider,
             customer_id: None,
-            active_chats: HashMap::new(),
+            active_chats: HashSet::new(),
             side_storage: config.customer_side_storage,
             page: config.page,
             page_dirty: false,
@@ -307,7 +327,7 @@ impl Engine<CustomerSide> {
 
     /// Whether a chat is known to be active (sneak peeks go only to active chats).
     pub fn is_chat_active(&self, chat_id: &str) -> bool {
-        self.side().active_chats.get(chat_id).copied().unwrap_or(false)
+        self.side().active_chats.contains(chat_id)
     }
 
     /// `setSneakPeek`: sent only to an active chat while connected (as the SDK does);

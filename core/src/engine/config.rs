@@ -37,15 +37,40 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
+    /// An explicit server (checked when the session starts; [`Endpoint::parse`] checks now).
     pub fn url(url: impl Into<String>) -> Endpoint {
         Endpoint::Custom { default: url.into(), regions: BTreeMap::new() }
     }
 
-    /// Base (scheme + host) for a region; `None` if a custom endpoint does not know it.
+    /// An explicit server, checked now: `ws://` or `wss://`, a host, nothing else odd.
+    pub fn parse(url: impl Into<String>) -> Result<Endpoint, crate::Error> {
+        let e = Endpoint::url(url);
+        e.validate()?;
+        Ok(e)
+    }
+
+    /// Check every URL and region name this endpoint can lead to; the error names the value
+    /// and what was expected. A session with an invalid endpoint fails at once.
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        match self {
+            Endpoint::Region(r) => check_region(r).map(|_| ()),
+            Endpoint::Custom { default, regions } => {
+                check_socket_url(default)?;
+                for (region, url) in regions {
+                    check_region(region)?;
+                    check_socket_url(url)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Base (scheme + host) for a region; `None` if a custom endpoint does not know it or
+    /// the region is not a valid region name.
     pub fn base_for(&self, region: Option<&str>) -> Option<String> {
         match (self, region) {
-            (Endpoint::Region(r), None) => Some(region_host(r)),
-            (Endpoint::Region(_), Some(r)) => Some(region_host(r)),
+            (Endpoint::Region(r), None) => check_region(r).ok().map(|r| region_host(&r)),
+            (Endpoint::Region(_), Some(r)) => check_region(r).ok().map(|r| region_host(&r)),
             (Endpoint::Custom { default, .. }, None) => Some(default.trim_end_matches('/').to_string()),
             (Endpoint::Custom { regions, .. }, Some(r)) => {
                 regions.get(r).map(|u| u.trim_end_matches('/').to_string())
@@ -69,10 +94,82 @@ impl Endpoint {
     }
 }
 
-fn region_host(region: &str) -> String {
+/// The longest region name accepted.
+const MAX_REGION_LEN: usize = 32;
+
+/// A region name, lower-cased: 1 to 32 ASCII letters, digits and `-` (`dal`, `fra`,
+/// `us-south1`). Region names come from the server too (`misdirected_connection`,
+/// `misdirected_request`) and become part of a host name that receives our token, so
+/// anything else (`evil.example/`, `x@127.0.0.1:1/`) is refused before a URL is built.
+pub fn check_region(region: &str) -> Result<String, crate::Error> {
     // Compared case-insensitively, as the Node chat SDK does (`region: "Europe"` works).
-    let region = region.to_ascii_lowercase();
-    match region.as_str() {
+    let lower = region.to_ascii_lowercase();
+    let ok = (1..=MAX_REGION_LEN).contains(&lower.len())
+        && lower.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !lower.starts_with('-')
+        && !lower.ends_with('-');
+    if ok {
+        Ok(lower)
+    } else {
+        let shown: String = region.chars().take(40).collect();
+        Err(crate::Error::invalid(format!(
+            "invalid region {shown:?}: a region is 1 to {MAX_REGION_LEN} letters, digits or `-` (e.g. \"dal\", \"fra\")"
+        )))
+    }
+}
+
+/// `ws://` or `wss://`, a host, an optional port and path; no user info, no spaces, no
+/// fragment. (A check, not a URL parser: the WebSocket client parses it again.)
+fn check_socket_url(url: &str) -> Result<(), crate::Error> {
+    let bad = |why: &str| {
+        let shown: String = url.chars().take(80).collect();
+        Err(crate::Error::invalid(format!("invalid endpoint URL {shown:?}: {why}")))
+    };
+    let rest = if let Some(r) = url.strip_prefix("wss://") {
+        r
+    } else if let Some(r) = url.strip_prefix("ws://") {
+        r
+    } else if url.starts_with("http://") || url.starts_with("https://") {
+        return bad("RTM is a WebSocket: use ws:// (local servers) or wss://, not http(s)://");
+    } else {
+        return bad("expected ws://HOST[:PORT] or wss://HOST[:PORT]");
+    };
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return bad("it contains white space or control characters");
+    }
+    if rest.contains('#') {
+        return bad("it has a fragment (#)");
+    }
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return bad("user info (user@host) is not allowed");
+    }
+    let (host, port) = if authority.starts_with('[') {
+        // An IPv6 literal: `[::1]` or `[::1]:PORT`.
+        match authority.split_once(']') {
+            Some((h, "")) => (h, None),
+            Some((h, p)) => (h, Some(p.strip_prefix(':').unwrap_or("x"))),
+            None => return bad("an IPv6 host is missing its `]`"),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() || host == "[" {
+        return bad("it has no host");
+    }
+    if let Some(p) = port
+        && (p.is_empty() || p.parse::<u16>().is_err())
+    {
+        return bad("the port is not a number from 0 to 65535");
+    }
+    Ok(())
+}
+
+fn region_host(region: &str) -> String {
+    match region {
         "" | "dal" | "us" => "wss://api.livechatinc.com".to_string(),
         "europe" => "wss://api-fra.livechatinc.com".to_string(),
         other => format!("wss://api-{other}.livechatinc.com"),
@@ -113,6 +210,10 @@ pub struct Keepalive {
     pub unstable_after: Duration,
     /// Nothing heard for this long: the socket is judged dead and replaced.
     pub dead_after: Duration,
+    /// A `ping` unanswered for this long: the socket is dead, even if other frames (pushes)
+    /// still arrive. A server that keeps pushing but stopped answering requests would
+    /// otherwise keep the session "connected" with every call timing out.
+    pub ping_timeout: Duration,
 }
 
 impl Default for Keepalive {
@@ -121,6 +222,7 @@ impl Default for Keepalive {
             ping_interval: Duration::from_secs(15),
             unstable_after: Duration::from_secs(20),
             dead_after: Duration::from_secs(40),
+            ping_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -155,12 +257,23 @@ pub struct ConnectionConfig {
     pub socket_backoff: BackoffConfig,
     pub login_backoff: BackoffConfig,
     pub slow_backoff: BackoffConfig,
-    /// The short fixed delay after server-initiated reconnect reasons.
-    pub short_reconnect_delay: Duration,
+    /// After server-initiated reconnect reasons (`internal_error`, `connection_evicted`,
+    /// `access_token_expired` …): 100 ms the first time, as the official SDK; unlike the SDK
+    /// it grows with every repeat, so a server that drops every login is not hammered.
+    pub short_backoff: BackoffConfig,
+    /// A connection that stayed logged in this long resets every backoff. (Resetting at
+    /// login would let "log in, get dropped, log in…" retry at the shortest delay forever.)
+    pub stable_after: Duration,
+    /// A session that has never logged in fails the calls waiting for it after this long,
+    /// with the cause of the last failed attempt (refused, DNS, TLS, a login error), instead
+    /// of letting them wait for `queue_timeout`. It keeps trying to connect meanwhile.
+    pub first_connect_timeout: Duration,
     /// Consecutive `authentication` login failures (each with a fresh token) before pausing.
     pub max_auth_failures: u32,
-    /// Seed of the RNG (backoff jitter, `custom_id`s): a test can replay a run exactly.
-    pub seed: u64,
+    /// Seed of the RNG (backoff jitter, `custom_id` prefix). `None` (the default): drawn
+    /// from the OS entropy source, so no two clients share jitter or `custom_id`s. Set it
+    /// only in a test that replays a run exactly.
+    pub seed: Option<u64>,
 }
 
 impl ConnectionConfig {
@@ -181,16 +294,19 @@ impl ConnectionConfig {
             socket_backoff: BackoffConfig::SOCKET,
             login_backoff: BackoffConfig::LOGIN,
             slow_backoff: BackoffConfig::SLOW,
-            short_reconnect_delay: Duration::from_millis(100),
+            short_backoff: BackoffConfig::SHORT,
+            stable_after: Duration::from_secs(10),
+            first_connect_timeout: Duration::from_secs(10),
             max_auth_failures: 5,
-            seed: 0x5eed,
+            seed: None,
         }
     }
 
-    /// Check what can be checked before connecting: the API version (an error naming the
-    /// value otherwise).
+    /// Check what can be checked before connecting: the API version and the endpoint (an
+    /// error naming the value otherwise).
     pub fn validate(&self) -> Result<(), crate::Error> {
-        self.api_version_normalized().map(|_| ())
+        self.api_version_normalized()?;
+        self.endpoint.validate()
     }
 
     /// The configured API version without its optional `v`, or an `INVALID_REQUEST` error
@@ -223,6 +339,42 @@ mod tests {
             let err = c.validate().unwrap_err();
             assert!(err.message.contains(&format!("{bad:?}")), "{err}");
         }
+    }
+
+    #[test]
+    fn endpoints_are_checked_with_a_reason() {
+        for good in [
+            "ws://127.0.0.1:8080",
+            "wss://api.livechatinc.com",
+            "ws://[::1]:9/x?y=1",
+            "ws://[::1]",
+            "ws://sim",
+        ] {
+            Endpoint::parse(good).unwrap_or_else(|e| panic!("{good}: {e}"));
+        }
+        for (bad, why) in [
+            ("htp:/127.0.0.1", "expected ws://"),
+            ("http://127.0.0.1:8080", "not http(s)://"),
+            ("ws://", "no host"),
+            ("ws://user@127.0.0.1:1", "user info"),
+            ("ws://127.0.0.1:99999", "port"),
+            ("ws://127.0.0.1 :1", "white space"),
+        ] {
+            let err = Endpoint::parse(bad).unwrap_err();
+            assert!(err.message.contains(why), "{bad}: {err}");
+            assert!(err.message.contains(&format!("{bad:?}")), "{bad}: {err}");
+        }
+        assert!(Endpoint::Region("mars planet".into()).validate().is_err());
+    }
+
+    #[test]
+    fn hostile_region_names_never_become_hosts() {
+        for bad in ["evil.example/", "x@127.0.0.1:19070/", "", "-x", "a/b", "fra.", &"a".repeat(33)] {
+            assert!(check_region(bad).is_err(), "{bad:?} accepted");
+            assert_eq!(Endpoint::default().base_for(Some(bad)), None, "{bad:?}");
+        }
+        assert_eq!(check_region("FRA").unwrap(), "fra");
+        assert_eq!(Endpoint::default().base_for(Some("fra")).unwrap(), "wss://api-fra.livechatinc.com");
     }
 
     #[test]

@@ -22,6 +22,7 @@
 //! * `ping` every 15 s after login (the customer SDK sends none; the docs require it).
 
 pub mod config;
+mod failure;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
@@ -114,6 +115,28 @@ pub struct HistoryPage {
     pub done: bool,
 }
 
+/// How the socket ended, as the transport (or the session's own liveness check) said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseInfo {
+    /// The WebSocket close code, when the peer sent a close frame (`1009` message too big,
+    /// `1007` invalid UTF-8, `1001` going away …).
+    pub code: Option<u16>,
+    /// The close frame's reason, or what the transport or the session saw
+    /// (`connection reset`, `ping unanswered for 10000 ms`, …).
+    pub reason: String,
+}
+
+/// Payload of a `connect_failed` event: one connection attempt failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectFailed {
+    /// Why (`CONNECTION_FAILED` with the transport's reason, or the login error).
+    pub error: Error,
+    /// Consecutive failed attempts, this one included.
+    pub attempt: u32,
+    /// When the session tries again.
+    pub retry_in: Duration,
+}
+
 /// Payload of a `disconnected` event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Disconnected {
@@ -125,6 +148,8 @@ pub struct Disconnected {
     pub destroyed: bool,
     /// The push's `data`, if any (e.g. `{"region":"fra"}`).
     pub data: Option<Value>,
+    /// For `connection_lost`: how the socket ended (close code and reason).
+    pub close: Option<CloseInfo>,
 }
 
 /// Events the engine itself produces; each side maps them into its own event enum.
@@ -134,6 +159,7 @@ pub enum CommonEvent {
     ConnectionUnstable,
     ConnectionRecovered,
     FrameRejected { error: String },
+    ConnectFailed(ConnectFailed),
 }
 
 /// What a token says about who we are.
@@ -155,6 +181,11 @@ pub trait Side {
     fn common(event: CommonEvent) -> Self::Event;
     /// What to do after a disconnect for `reason`.
     fn reaction(reason: &DisconnectReason) -> Reaction;
+    /// The id of the user this session acts as (the customer id, the agent's id), once
+    /// known. Exactly-once confirmation only accepts events authored by this user.
+    fn user_id(&self) -> Option<&str> {
+        None
+    }
     /// Side-specific checks before a call is sent (documented limits).
     fn validate(&self, action: &str, payload: &Value) -> Result<(), Error>;
     /// A token arrived: who does it name?
@@ -210,6 +241,8 @@ enum Origin {
     },
     Confirm {
         chat_id: String,
+        /// Covers the sends that became unconfirmed up to this mark (see `Pending::mark`).
+        covers: u64,
     },
 }
 
@@ -235,6 +268,10 @@ struct Pending {
     push: Option<Value>,
     /// `(chat_id, custom_id)` of an exactly-once `send_event`.
     exactly_once: Option<(String, String)>,
+    /// When it became unconfirmed (a session-wide counter): a confirmation covers only the
+    /// sends marked before it was queued, so a send that times out while a check is already
+    /// on the wire waits for a check of its own instead of being re-sent on the old answer.
+    mark: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,6 +292,7 @@ struct History {
 #[derive(Debug)]
 struct Conn {
     id: ConnectionId,
+    url: String,
     open: bool,
     login_sent: bool,
     logged_in: bool,
@@ -293,7 +331,18 @@ pub struct Engine<S: Side> {
     socket_backoff: Backoff,
     login_backoff: Backoff,
     slow_backoff: Backoff,
+    short_backoff: Backoff,
     use_slow_backoff: bool,
+    /// Failed connection attempts in a row, and the cause of the last one: calls waiting on
+    /// a session that never logged in fail with it (not with a generic timeout).
+    attempts: u32,
+    last_failure: Option<Error>,
+    /// Why the session stopped (paused or destroyed by a server decision or a bad
+    /// configuration): later calls fail with this cause until `connect()`.
+    fatal: Option<Error>,
+    /// The keepalive `ping` on the wire, if any (at most one).
+    ping_out: Option<u64>,
+    unconfirmed_mark: u64,
     auth_failures: u32,
     last_rx: Option<Instant>,
     unstable: bool,
@@ -322,8 +371,19 @@ impl<S: Side> Engine<S> {
     /// drain the outputs.
     pub fn with_side(mut config: ConnectionConfig, side: S, now: Instant) -> Engine<S> {
         config.max_in_flight = config.max_in_flight.clamp(1, 10);
-        let mut rng = fastrand::Rng::with_seed(config.seed);
-        let custom_id_prefix = format!("lcrs-{:08x}", rng.u32(..));
+        // `custom_id`s must never collide with another client's (exactly-once trusts them):
+        // 128 bits from the OS unless a test fixed the seed.
+        let (rng, custom_id_prefix) = match config.seed {
+            Some(seed) => {
+                let mut rng = fastrand::Rng::with_seed(seed);
+                let prefix = format!("lcrs-{:016x}{:016x}", rng.u64(..), rng.u64(..));
+                (rng, prefix)
+            }
+            None => (
+                fastrand::Rng::with_seed(crate::entropy::random_u64()),
+                format!("lcrs-{}", crate::entropy::random_hex_128()),
+            ),
+        };
         let mut s = Engine {
             state: State::Idle,
             ever_connected: false,
@@ -345,7 +405,13 @@ impl<S: Side> Engine<S> {
             socket_backoff: Backoff::new(config.socket_backoff),
             login_backoff: Backoff::new(config.login_backoff),
             slow_backoff: Backoff::new(config.slow_backoff),
+            short_backoff: Backoff::new(config.short_backoff),
             use_slow_backoff: false,
+            attempts: 0,
+            last_failure: None,
+            fatal: None,
+            ping_out: None,
+            unconfirmed_mark: 0,
             auth_failures: 0,
             last_rx: None,
             unstable: false,
@@ -431,7 +497,13 @@ impl<S: Side> Engine<S> {
         destroyed: bool,
         data: Option<Value>,
     ) {
-        self.emit_common(CommonEvent::Disconnected(Disconnected { reason, will_reconnect, destroyed, data }));
+        self.emit_common(CommonEvent::Disconnected(Disconnected {
+            reason,
+            will_reconnect,
+            destroyed,
+            data,
+            close: None,
+        }));
     }
 
     /// Run a side hook that may emit events, and emit them in order.
@@ -461,6 +533,8 @@ impl<S: Side> Engine<S> {
             State::Idle | State::Paused => {
                 self.state = if self.ever_connected { State::Reconnecting } else { State::Connecting };
                 self.auth_failures = 0;
+                // The application asks again: whatever stopped the session may be fixed.
+                self.fatal = None;
                 self.start_attempt(now);
             }
         }
@@ -623,8 +697,7 @@ impl<S: Side> Engine<S> {
         if self.conn.as_ref().is_none_or(|c| c.id != conn) {
             return;
         }
-        let _ = (code, reason);
-        self.connection_lost(now, false);
+        self.connection_lost(now, false, CloseInfo { code, reason: reason.to_string() });
     }
 
     /// A token arrived (or fetching one failed).
@@ -654,8 +727,7 @@ impl<S: Side> Engine<S> {
                 };
                 if retryable {
                     self.close_connection(now, Error::connection_lost(), true);
-                    let delay = self.login_delay();
-                    self.schedule_reconnect(now, delay);
+                    self.attempt_failed(now, err);
                 } else {
                     // The accounts service refused this identity: as the SDK does, stop
                     // for good with the service's word as the reason data.
@@ -701,20 +773,50 @@ impl<S: Side> Engine<S> {
                     }
                 }
                 Timer::Login => {
-                    // Open + token + login did not finish in time: try again, silently.
+                    // Open + token + login did not finish in time: the transport cancels the
+                    // connect (its socket is closed), and the session tries again.
+                    let cause = Error::new(
+                        ErrorCode::ConnectionFailed,
+                        format!(
+                            "connecting and logging in did not finish within {} ms{}",
+                            self.config.login_timeout.as_millis(),
+                            self.conn.as_ref().map(|c| format!(" ({})", c.url)).unwrap_or_default()
+                        ),
+                    );
                     self.close_connection(now, Error::connection_lost(), true);
-                    let delay = self.login_delay();
-                    self.schedule_reconnect(now, delay);
+                    self.attempt_failed(now, cause);
                 }
                 Timer::Ping => {
                     if self.logged_in() {
-                        if self.in_flight < self.config.max_in_flight {
+                        // One ping at a time, outside the in-flight limit (it never takes a
+                        // slot a caller needs); its own deadline judges the socket.
+                        if self.ping_out.is_none() {
                             let id = self.alloc_id();
                             self.insert(id, "ping", json!({}), Origin::Ping, None, None);
+                            self.ping_out = Some(id.0);
+                            self.timers.set(Timer::PingDeadline, now + self.config.keepalive.ping_timeout);
                             self.transmit(now, id.0);
                         }
                         self.timers.set(Timer::Ping, now + self.config.keepalive.ping_interval);
                     }
+                }
+                Timer::PingDeadline => {
+                    if self.ping_out.is_some() && self.conn.is_some() {
+                        let reason = format!(
+                            "ping unanswered for {} ms",
+                            self.config.keepalive.ping_timeout.as_millis()
+                        );
+                        tracing::warn!(%reason, "the socket is dead; reconnecting");
+                        self.connection_lost(now, true, CloseInfo { code: None, reason });
+                    }
+                }
+                Timer::Stable => {
+                    // Logged in long enough to call the connection healthy.
+                    self.socket_backoff.reset();
+                    self.login_backoff.reset();
+                    self.slow_backoff.reset();
+                    self.short_backoff.reset();
+                    self.use_slow_backoff = false;
                 }
                 Timer::Unstable => {
                     if self.logged_in() && !self.unstable {
@@ -724,7 +826,9 @@ impl<S: Side> Engine<S> {
                 }
                 Timer::Dead => {
                     if self.conn.is_some() {
-                        self.connection_lost(now, true);
+                        let reason =
+                            format!("nothing heard for {} ms", self.config.keepalive.dead_after.as_millis());
+                        self.connection_lost(now, true, CloseInfo { code: None, reason });
                     }
                 }
             }
@@ -738,9 +842,17 @@ impl<S: Side> Engine<S> {
             if p.deadline != Some(at) {
                 continue;
             }
+            if p.status == Status::InFlight && p.exactly_once.is_some() {
+                // No answer in time, so the send may or may not be stored: confirm it in the
+                // chat (and re-send only if it is not there) before the call completes.
+                self.unconfirm_after_timeout(now, id);
+                continue;
+            }
             let err = match p.status {
                 Status::InFlight => Error::timeout(p.timeout),
-                Status::Queued | Status::Unconfirmed => Error::new(
+                Status::Unconfirmed => failure::unconfirmed_timeout(p, self.config.queue_timeout),
+                Status::Queued if !self.ever_connected => self.first_connect_error(),
+                Status::Queued => Error::new(
                     ErrorCode::RequestTimeout,
                     format!(
                         "Request timed out waiting {} ms for a connection.",
@@ -772,10 +884,15 @@ impl<S: Side> Engine<S> {
     }
 
     fn start_attempt(&mut self, now: Instant) {
-        if let Err(e) = self.config.validate() {
+        if let Err(e) = self.config.api_version_normalized() {
             // Nothing to connect to: a version the service does not speak.
             let data = json!({ "error": e.message });
             return self.destroy_with(now, DisconnectReason::UnsupportedVersion, Some(data));
+        }
+        if let Err(e) = self.config.endpoint.validate() {
+            // A URL or region that cannot work: fail now, naming it, rather than retry.
+            let data = json!({ "error": e.message });
+            return self.destroy_with(now, DisconnectReason::InvalidEndpoint, Some(data));
         }
         let Some(url) = self.url() else {
             let region = self.region.clone();
@@ -784,7 +901,7 @@ impl<S: Side> Engine<S> {
         };
         let id = ConnectionId(self.next_conn);
         self.next_conn += 1;
-        self.conn = Some(Conn { id, open: false, login_sent: false, logged_in: false });
+        self.conn = Some(Conn { id, url: url.clone(), open: false, login_sent: false, logged_in: false });
         self.outputs.push_back(Output::Open { conn: id, url });
         self.timers.set(Timer::Login, now + self.config.login_timeout);
         self.ensure_token(now);
@@ -856,10 +973,10 @@ impl<S: Side> Engine<S> {
 
     fn on_login_ok(&mut self, now: Instant, payload: Value) {
         if let Err(e) = self.with_side_events(|side, out| side.login_ok(payload, out)) {
-            self.emit_common(CommonEvent::FrameRejected { error: format!("login response: {e}") });
+            let error = format!("login response: {e}");
+            self.emit_common(CommonEvent::FrameRejected { error: error.clone() });
             self.close_connection(now, Error::connection_lost(), true);
-            let delay = self.login_delay();
-            self.schedule_reconnect(now, delay);
+            self.attempt_failed(now, Error::new(ErrorCode::InvalidResponse, error));
             return;
         }
         if let Some(c) = self.conn.as_mut() {
@@ -867,13 +984,13 @@ impl<S: Side> Engine<S> {
         }
         self.state = State::Connected;
         self.ever_connected = true;
-        self.socket_backoff.reset();
-        self.login_backoff.reset();
-        self.slow_backoff.reset();
-        self.use_slow_backoff = false;
+        // The backoffs start over only once this connection has lasted (`Timer::Stable`).
         self.auth_failures = 0;
+        self.attempts = 0;
+        self.last_failure = None;
         self.timers.stop(Timer::Login);
         self.timers.stop(Timer::Reconnect);
+        self.timers.set(Timer::Stable, now + self.config.stable_after);
         self.timers.set(Timer::Ping, now + self.config.keepalive.ping_interval);
         self.arm_quality_timers(now);
         for (action, payload) in self.side.after_login() {
@@ -924,8 +1041,7 @@ impl<S: Side> Engine<S> {
             _ => {}
         }
         self.close_connection(now, Error::connection_lost(), true);
-        let delay = self.login_delay();
-        self.schedule_reconnect(now, delay);
+        self.attempt_failed(now, err);
     }
 
     fn login_delay(&mut self) -> Duration {
@@ -954,17 +1070,26 @@ impl<S: Side> Engine<S> {
     }
 
     /// The socket went away without the server saying why (closed, or judged dead).
-    fn connection_lost(&mut self, now: Instant, we_close: bool) {
+    fn connection_lost(&mut self, now: Instant, we_close: bool, close: CloseInfo) {
         let was_connected = self.state == State::Connected;
+        let url = self.conn.as_ref().map(|c| c.url.clone()).unwrap_or_default();
         self.close_connection(now, Error::connection_lost(), we_close);
         if was_connected {
             self.state = State::Reconnecting;
-            self.disconnected(DisconnectReason::ConnectionLost, true, false, None);
+            tracing::info!(code = ?close.code, reason = %close.reason, "connection lost; reconnecting");
+            self.emit_common(CommonEvent::Disconnected(Disconnected {
+                reason: DisconnectReason::ConnectionLost,
+                will_reconnect: true,
+                destroyed: false,
+                data: None,
+                close: Some(close),
+            }));
             let delay = self.socket_backoff.next(&mut self.rng);
             self.schedule_reconnect(now, delay);
         } else if matches!(self.state, State::Connecting | State::Reconnecting) {
-            let delay = self.login_delay();
-            self.schedule_reconnect(now, delay);
+            let code = close.code.map(|c| format!(" (close code {c})")).unwrap_or_default();
+            let cause = Error::new(ErrorCode::ConnectionFailed, format!("{url}: {}{code}", close.reason));
+            self.attempt_failed(now, cause);
         }
     }
 
@@ -975,9 +1100,11 @@ impl<S: Side> Engine<S> {
         if we_close {
             self.outputs.push_back(Output::Close { conn: conn.id });
         }
-        for t in [Timer::Login, Timer::Ping, Timer::Unstable, Timer::Dead] {
+        for t in [Timer::Login, Timer::Ping, Timer::Unstable, Timer::Dead, Timer::PingDeadline, Timer::Stable]
+        {
             self.timers.stop(t);
         }
+        self.ping_out = None;
         self.unstable = false;
         self.in_flight = 0;
         self.confirming = 0;
@@ -998,6 +1125,8 @@ impl<S: Side> Engine<S> {
             let Some(p) = self.pending.get_mut(&id) else { continue };
             if p.exactly_once.is_some() && p.status == Status::InFlight {
                 // Maybe delivered, maybe not: confirm after the next login.
+                self.unconfirmed_mark += 1;
+                p.mark = self.unconfirmed_mark;
                 p.status = Status::Unconfirmed;
                 p.response = None;
                 p.push = None;
@@ -1023,26 +1152,46 @@ impl<S: Side> Engine<S> {
         self.timers.set(Timer::Reconnect, now + delay);
     }
 
+    /// The server (or the policy) stopped the session until the application calls
+    /// `connect()`: nothing will send the waiting calls, so they fail now with the cause,
+    /// and so do later calls.
     fn pause(&mut self, now: Instant, reason: DisconnectReason, data: Option<Value>) {
+        let cause = failure::cause_of(&reason, data.as_ref(), false);
+        tracing::warn!(%reason, error = %cause, "session paused");
         self.close_connection(now, Error::connection_lost(), true);
         self.timers.stop_all();
         self.state = State::Paused;
+        self.fail_queued(&cause);
+        self.fatal = Some(cause);
         self.disconnected(reason, false, false, data);
     }
 
     fn destroy_with(&mut self, now: Instant, reason: DisconnectReason, data: Option<Value>) {
+        let cause = failure::cause_of(&reason, data.as_ref(), true);
+        tracing::warn!(%reason, error = %cause, "session destroyed");
         self.close_connection(now, Error::connection_lost(), true);
-        self.fail_all(Error::destroyed());
+        self.fail_all(cause.clone());
         self.timers.stop_all();
         self.state = State::Destroyed;
+        self.fatal = Some(cause);
         self.disconnected(reason, false, true, data);
     }
 
     fn switch_region(&mut self, now: Instant, region: Option<String>, data: Option<Value>) {
+        if let Some(r) = region.as_deref()
+            && let Err(e) = config::check_region(r)
+        {
+            // A hostile or broken server must not choose the host our token goes to.
+            let error = format!("refused to switch region: {}", e.message);
+            self.emit_common(CommonEvent::FrameRejected { error: error.clone() });
+            let data = Some(json!({ "error": error }));
+            return self.pause(now, DisconnectReason::MisdirectedConnection, data);
+        }
         let known = region.as_deref().and_then(|r| self.config.endpoint.base_for(Some(r))).is_some();
         if !known {
             return self.pause(now, DisconnectReason::MisdirectedConnection, data);
         }
+        tracing::info!(region = region.as_deref().unwrap_or_default(), "switching region");
         self.region = region;
         self.close_connection(
             now,
@@ -1059,12 +1208,13 @@ impl<S: Side> Engine<S> {
                 if fresh_token {
                     self.token_fresh_needed = true;
                 }
+                tracing::info!(%reason, "server disconnect; reconnecting");
                 let logged_in = self.logged_in();
                 self.close_connection(now, Error::connection_lost(), true);
                 self.disconnected(reason, true, false, data);
                 let delay = match delay {
                     Delay::Immediate => Duration::ZERO,
-                    Delay::Short => self.config.short_reconnect_delay,
+                    Delay::Short => self.short_backoff.next(&mut self.rng),
                     Delay::Backoff if logged_in => self.socket_backoff.next(&mut self.rng),
                     Delay::Backoff => self.login_delay(),
                     Delay::SlowBackoff => {
@@ -1112,6 +1262,7 @@ impl<S: Side> Engine<S> {
                 response: None,
                 push: None,
                 exactly_once,
+                mark: 0,
             },
         );
     }
@@ -1126,8 +1277,11 @@ impl<S: Side> Engine<S> {
         opts: RequestOptions,
     ) {
         let gate = match self.state {
-            State::Destroyed => Err(Error::destroyed()),
-            State::Idle | State::Paused => Err(Error::new(ErrorCode::NoConnection, "No connection.")),
+            State::Destroyed => Err(self.fatal.clone().unwrap_or_else(Error::destroyed)),
+            State::Idle | State::Paused => Err(self
+                .fatal
+                .clone()
+                .unwrap_or_else(|| Error::new(ErrorCode::NoConnection, "No connection."))),
             _ if self.queue.len() >= self.config.queue_limit => Err(Error::new(
                 ErrorCode::QueueFull,
                 format!(
@@ -1150,6 +1304,7 @@ impl<S: Side> Engine<S> {
                 response: None,
                 push: None,
                 exactly_once: None,
+                mark: 0,
             };
             self.fail_origin(now, id, p, e);
             return;
@@ -1160,7 +1315,14 @@ impl<S: Side> Engine<S> {
             None
         };
         self.insert(id, action, payload, origin, opts.timeout, exactly_once);
-        let at = now + self.config.queue_timeout;
+        // A session that has never logged in may be misconfigured or unreachable: its calls
+        // wait only `first_connect_timeout`, then fail with the last attempt's cause.
+        let wait = if self.ever_connected {
+            self.config.queue_timeout
+        } else {
+            self.config.queue_timeout.min(self.config.first_connect_timeout)
+        };
+        let at = now + wait;
         if let Some(p) = self.pending.get_mut(&id.0) {
             p.deadline = Some(at);
         }
@@ -1217,13 +1379,16 @@ impl<S: Side> Engine<S> {
         if let Some(old) = p.deadline.take() {
             self.deadlines.remove(&(old, id));
         }
-        // Login is bounded by the login timer, pings by the dead-socket timer.
+        // Login is bounded by the login timer, pings by their own deadline timer; pings do
+        // not count against the in-flight limit.
         if !matches!(p.origin, Origin::Login | Origin::Ping) {
             let at = now + p.timeout;
             p.deadline = Some(at);
             self.deadlines.insert((at, id));
         }
-        self.in_flight += 1;
+        if !matches!(p.origin, Origin::Ping) {
+            self.in_flight += 1;
+        }
         self.outputs.push_back(Output::Send { conn, text });
     }
 
@@ -1234,6 +1399,7 @@ impl<S: Side> Engine<S> {
             self.deadlines.remove(&(at, id));
         }
         match p.status {
+            Status::InFlight if matches!(p.origin, Origin::Ping) => {}
             Status::InFlight => self.in_flight = self.in_flight.saturating_sub(1),
             Status::Queued => {
                 self.queue.retain(|q| *q != id);
@@ -1266,7 +1432,7 @@ impl<S: Side> Engine<S> {
     /// Settle a failed request according to who asked for it.
     fn fail_origin(&mut self, now: Instant, id: RequestId, p: Pending, err: Error) {
         match p.origin {
-            Origin::Confirm { chat_id } => match err.code {
+            Origin::Confirm { chat_id, covers } => match err.code {
                 // The check itself was cut off with its socket: the sends stay unconfirmed
                 // and are checked again after the next login. Re-sending them blindly here
                 // would store twice an event the server already has.
@@ -1279,7 +1445,7 @@ impl<S: Side> Engine<S> {
                 }
                 // The server refused to show the chat, so the events cannot be in it:
                 // re-send, and the server's answer to the send decides.
-                _ => self.confirm_done(now, &chat_id, None),
+                _ => self.confirm_done(now, &chat_id, covers, None),
             },
             Origin::History { op, history } => {
                 self.complete(op, Err(err.clone()));
@@ -1309,6 +1475,12 @@ impl<S: Side> Engine<S> {
         let Some(id) = r.request_id.as_deref().and_then(|s| s.parse::<u64>().ok()) else { return };
         let Some(p) = self.pending.get_mut(&id) else { return };
         if p.status != Status::InFlight {
+            // A late answer to an exactly-once send that timed out: success means stored.
+            if p.exactly_once.is_some()
+                && let Ok(payload) = r.result
+            {
+                self.late_send_response(now, id, payload);
+            }
             return;
         }
         match (&p.origin, r.result) {
@@ -1320,7 +1492,10 @@ impl<S: Side> Engine<S> {
                 }
             }
             (Origin::Ping, _) => {
+                // Any answer, even an error, shows the server is processing our requests.
                 self.finish(id);
+                self.ping_out = None;
+                self.timers.stop(Timer::PingDeadline);
             }
             (_, Ok(payload)) if p.awaits_push.is_some() => {
                 p.response = Some(payload);
@@ -1381,7 +1556,7 @@ impl<S: Side> Engine<S> {
                 self.submit(now, op, action, payload, Origin::User, RequestOptions::default());
             }
             Origin::History { op, history } => self.history_page(now, op, history, payload),
-            Origin::Confirm { chat_id } => self.confirm_done(now, &chat_id, Some(&payload)),
+            Origin::Confirm { chat_id, covers } => self.confirm_done(now, &chat_id, covers, Some(&payload)),
             Origin::Internal | Origin::Login | Origin::Ping => {}
         }
     }
@@ -1436,18 +1611,26 @@ impl<S: Side> Engine<S> {
     fn queue_confirmation(&mut self, chat_id: String) {
         let id = self.alloc_id();
         let payload = json!({"chat_id": chat_id, "min_events_count": 100});
-        self.insert(id, "list_threads", payload, Origin::Confirm { chat_id }, None, None);
+        let covers = self.unconfirmed_mark;
+        self.insert(id, "list_threads", payload, Origin::Confirm { chat_id, covers }, None, None);
         self.priority.push_back(id.0);
         self.confirming += 1;
     }
 
     /// A confirmation for `chat_id` finished: complete the sends found in the chat, and
     /// queue the rest for re-sending, ahead of everything else and in their original order.
-    fn confirm_done(&mut self, now: Instant, chat_id: &str, threads: Option<&Value>) {
+    fn confirm_done(&mut self, now: Instant, chat_id: &str, covers: u64, threads: Option<&Value>) {
         let mut found: HashMap<String, (String, Value)> = HashMap::new();
+        let me = self.side.user_id().map(str::to_string);
         for t in threads.and_then(|v| v.get("threads")).and_then(Value::as_array).into_iter().flatten() {
             let thread_id = t.get("id").and_then(Value::as_str).unwrap_or_default();
             for e in t.get("events").and_then(Value::as_array).into_iter().flatten() {
+                // Only our own user's events count: another client may use the same
+                // `custom_id` (the field is free-form), and finding theirs would drop ours.
+                let author = e.get("author_id").and_then(Value::as_str);
+                if me.is_some() && author != me.as_deref() {
+                    continue;
+                }
                 if let Some(c) = e.get("custom_id").and_then(Value::as_str) {
                     found.insert(c.to_string(), (thread_id.to_string(), e.clone()));
                 }
@@ -1456,7 +1639,7 @@ impl<S: Side> Engine<S> {
         let mut ids: Vec<u64> = self
             .pending
             .iter()
-            .filter(|(_, p)| p.status == Status::Unconfirmed)
+            .filter(|(_, p)| p.status == Status::Unconfirmed && p.mark <= covers)
             .filter(|(_, p)| p.exactly_once.as_ref().is_some_and(|(c, _)| c == chat_id))
             .map(|(id, _)| *id)
             .collect();

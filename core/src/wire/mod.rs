@@ -16,7 +16,19 @@ use crate::error::{Error, ErrorCode};
 
 /// Largest text frame the codec accepts (bytes). The transports also configure their
 /// WebSocket with this limit so a hostile peer cannot make us buffer more.
-pub const MAX_FRAME_LEN: usize = 16 * 1024 * 1024;
+///
+/// The service documents no frame limit. The largest documented answers are `list_threads`
+/// pages (up to 100 threads, `min_events_count` up to 100 events of at most 16 KB of text
+/// each: about 1.6 MB before JSON escaping) and `get_chat`; 4 MiB holds those with room to
+/// spare. (The simulator accepts 1 MiB from clients.) A parsed JSON tree can be about 16×
+/// its text (`[0,0,…]`), so this also bounds what one frame can cost while it is decoded.
+pub const MAX_FRAME_LEN: usize = 4 * 1024 * 1024;
+
+/// Largest payload kept for a push this crate does not know (bytes of JSON text). Unknown
+/// pushes are handed to the application raw; a larger one is rejected (reported as a
+/// rejected frame) before it is parsed, so a hostile server cannot fill event queues with
+/// huge trees.
+pub const MAX_UNKNOWN_PAYLOAD: usize = 64 * 1024;
 
 /// The WebSocket read buffer the transports configure (tungstenite's `read_buffer_size`).
 /// tungstenite's 128 KiB default is zero-filled before every read, so each socket keeps
@@ -83,6 +95,36 @@ pub enum FrameError {
     UnknownType(String),
     #[error("response frame has no `success` boolean")]
     MissingSuccess,
+    #[error(
+        "unknown push `{action}` with a {len} byte payload exceeds the {max} byte limit for unknown pushes"
+    )]
+    UnknownPushTooLarge { action: String, len: usize, max: usize },
+}
+
+/// Whether either side of the API knows this push (unknown ones are size-capped).
+pub fn is_known_push(action: &str) -> bool {
+    crate::customer::EventKind::from_name(action).is_some()
+        || crate::agent::AgentEventKind::from_name(action).is_some()
+        || action == "customer_disconnected"
+        || action == "agent_disconnected"
+}
+
+/// The envelope read straight from the text; the payload stays unparsed until the frame
+/// is known to be worth it.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(default)]
+    request_id: Option<Value>,
+    #[serde(default)]
+    action: Option<Value>,
+    #[serde(default, rename = "type")]
+    kind: Option<Value>,
+    #[serde(default)]
+    success: Option<Value>,
+    #[serde(default, borrow)]
+    payload: Option<&'a serde_json::value::RawValue>,
+    #[serde(default)]
+    version: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -117,8 +159,41 @@ impl Frame {
         if text.len() > MAX_FRAME_LEN {
             return Err(FrameError::TooLarge { len: text.len(), max: MAX_FRAME_LEN });
         }
-        let value: Value = serde_json::from_str(text).map_err(|e| FrameError::Json(e.to_string()))?;
-        Self::from_value(value)
+        let trimmed = text.trim_start();
+        if !trimmed.starts_with('{') {
+            // Not an object: say what it is (a syntax error, or some other JSON value).
+            let value: Value = serde_json::from_str(text).map_err(|e| FrameError::Json(e.to_string()))?;
+            return Self::from_value(value);
+        }
+        let env: Envelope<'_> = serde_json::from_str(text).map_err(|e| FrameError::Json(e.to_string()))?;
+        let payload_raw = env.payload;
+        if let (Some(raw), Some(Value::String(action)), Some(Value::String(kind))) =
+            (payload_raw, env.action.as_ref(), env.kind.as_ref())
+            && kind == "push"
+            && raw.get().len() > MAX_UNKNOWN_PAYLOAD
+            && !is_known_push(action)
+        {
+            return Err(FrameError::UnknownPushTooLarge {
+                action: action.chars().take(64).collect(),
+                len: raw.get().len(),
+                max: MAX_UNKNOWN_PAYLOAD,
+            });
+        }
+        let payload = match payload_raw {
+            Some(raw) => {
+                Some(serde_json::from_str::<Value>(raw.get()).map_err(|e| FrameError::Json(e.to_string()))?)
+            }
+            None => None,
+        };
+        let raw = RawFrame {
+            request_id: env.request_id,
+            action: env.action,
+            kind: env.kind,
+            success: env.success,
+            payload,
+            version: env.version,
+        };
+        Self::from_raw(raw)
     }
 
     /// Decode an already parsed JSON value.
@@ -127,6 +202,10 @@ impl Frame {
             return Err(FrameError::NotAnObject);
         }
         let raw: RawFrame = serde_json::from_value(value).map_err(|e| FrameError::Json(e.to_string()))?;
+        Self::from_raw(raw)
+    }
+
+    fn from_raw(raw: RawFrame) -> Result<Frame, FrameError> {
         let action = opt_string(raw.action, "action")?.ok_or(FrameError::MissingAction)?;
         let request_id = opt_string(raw.request_id, "request_id")?;
         let version = opt_string(raw.version, "version")?;

@@ -54,10 +54,14 @@ pub fn frame(data: &[u8]) -> FrameOutcome {
         return FrameOutcome::NotUtf8;
     };
     let decoded = Frame::decode(text);
+    // `decode` may refuse more than `from_value` (an unknown push over the size cap is
+    // refused before its payload is parsed; a duplicate envelope key is an error), but
+    // what it accepts, `from_value` of the same JSON accepts identically.
     if text.len() <= MAX_FRAME_LEN
+        && let Ok(d) = &decoded
         && let Ok(value) = serde_json::from_str::<Value>(text)
     {
-        assert_eq!(Frame::from_value(value), decoded, "decode and from_value disagree");
+        assert_eq!(Frame::from_value(value).as_ref(), Ok(d), "decode and from_value disagree");
     }
     let _ = wire::redact(text);
     match decoded {
@@ -381,7 +385,7 @@ impl Harness {
             config.page = Some(CustomerPage { url: "https://shop.example/".into(), title: None });
         }
         config.group_id = if a & 0x80 != 0 { Some(0) } else { None };
-        config.connection.seed = u64::from(b);
+        config.connection.seed = Some(u64::from(b));
         let now = Instant::now();
         let mut h = Harness {
             session: CustomerSession::new(config, now),

@@ -29,7 +29,7 @@ pub struct Peer<S: Side = CustomerSide> {
 
 pub fn config() -> SessionConfig {
     let mut c = SessionConfig::new("org-1", Endpoint::url("ws://127.0.0.1:9"));
-    c.connection.seed = 1;
+    c.connection.seed = Some(1);
     c
 }
 
@@ -60,7 +60,7 @@ pub fn login_payload(customer: &str, online: bool) -> Value {
 pub fn agent_config() -> AgentConfig {
     let mut c = AgentConfig::new("org-1", AgentCredentials::bearer("dal:agent-token"))
         .with_endpoint(Endpoint::url("ws://127.0.0.1:9"));
-    c.connection.seed = 1;
+    c.connection.seed = Some(1);
     c
 }
 
