@@ -22,6 +22,9 @@ use livechat_core::{Error, ErrorCode};
 use livechat_sim::{SimConfig, SimThread};
 use serde_json::{Value, json};
 
+mod guarantees;
+pub use guarantees::*;
+
 /// How a transport is driven by the scenarios.
 pub trait Transport: 'static {
     type Client: CustomerApi + Clone + Send + Sync + 'static;
@@ -298,7 +301,7 @@ pub fn reconnect_completes_calls_queued_meanwhile<T: Transport>() {
     assert_eq!(chat_now.properties.get("rs").and_then(|m| m.get("queued")), Some(&json!(true)));
 }
 
-/// `customer_banned` destroys the client: later calls fail with SDK_DESTROYED.
+/// `customer_banned` destroys the client: later calls fail with the cause, CUSTOMER_BANNED.
 pub fn banned_customer_destroys_the_client<T: Transport>() {
     let env = Env::new("banned");
     let (client, mut events) = env.customer::<T>();
@@ -306,7 +309,7 @@ pub fn banned_customer_destroys_the_client<T: Transport>() {
     env.sim.control().disconnect_customer(Some(&customer.id), "customer_banned", None);
     events.wait_for("disconnected (destroyed)", |e| matches!(e, Event::Disconnected(d) if d.destroyed));
     let err = T::wait(client.get_customer()).expect_err("a destroyed client refuses calls");
-    assert_eq!(err.code, livechat_core::ErrorCode::SdkDestroyed);
+    assert_eq!(err.code, livechat_core::ErrorCode::CustomerBanned, "{err}");
 }
 
 /// Every property method: update and delete chat, thread and event properties, each seen
@@ -766,6 +769,15 @@ macro_rules! scenarios {
             inactivity_timeout_waits_for_connect,
             separate_cookie_jars_are_separate_customers,
             events_before_the_first_listener_are_kept,
+            restarted_backend_keeps_a_send_caught_in_a_drop,
+            another_authors_custom_id_does_not_swallow_a_send,
+            a_late_server_does_not_turn_a_stored_send_into_a_timeout,
+            nothing_listening_fails_calls_with_the_cause,
+            a_bad_endpoint_fails_at_once,
+            a_refused_token_fails_calls_with_authentication,
+            unanswered_pings_replace_the_socket,
+            a_hostile_region_is_refused,
+            a_server_dropping_every_login_is_not_hammered,
         );
     };
     (@tests $t:ty; $($name:ident,)*) => {
