@@ -13,6 +13,7 @@ pub mod agent;
 mod backoff;
 pub mod client;
 pub mod customer;
+pub mod disconnect;
 pub mod engine;
 pub mod entropy;
 pub mod error;

@@ -6,7 +6,7 @@
 //! `connect()`; the session and its queued calls stay) or [`Reaction::Destroy`] (nothing the
 //! application does to this session helps). Each choice is written next to its reason.
 
-pub use crate::customer::disconnect::{Delay, DisconnectReason, Reaction};
+pub use crate::disconnect::{Delay, DisconnectReason, Reaction};
 
 impl DisconnectReason {
     /// The agent-side policy for this reason.

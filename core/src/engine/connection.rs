@@ -10,7 +10,7 @@ use super::{
     CloseInfo, CommonEvent, Conn, ConnectionId, Disconnected, Engine, Origin, Output, RequestId, Side, State,
     Status, config, failure,
 };
-use crate::customer::disconnect::{Delay, DisconnectReason, Reaction};
+use crate::disconnect::{Delay, DisconnectReason, Reaction};
 use crate::error::{Error, ErrorCode};
 use crate::timer::Timer;
 use crate::token::REFRESH_MARGIN;
@@ -102,7 +102,7 @@ impl<S: Side> Engine<S> {
     /// The token names someone else: calls made for the previous user are not sent as the
     /// new one; they fail with `IDENTITY_CHANGED`.
     pub(super) fn drop_calls_of_previous_identity(&mut self) {
-        let err = Error::new(ErrorCode::IdentityChanged, "The customer identity changed.");
+        let err = Error::new(ErrorCode::IdentityChanged, "The identity changed.");
         for (_, h) in std::mem::take(&mut self.histories) {
             for w in h.waiters {
                 self.complete(w, Err(err.clone()));

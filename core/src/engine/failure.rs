@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::{CommonEvent, ConnectFailed, Engine, Origin, Pending, RequestId, Side, Status};
-use crate::customer::disconnect::DisconnectReason;
+use crate::disconnect::DisconnectReason;
 use crate::error::{Error, ErrorCode};
 
 impl<S: Side> Engine<S> {

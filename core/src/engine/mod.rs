@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 
 use crate::backoff::Backoff;
-use crate::customer::disconnect::{DisconnectReason, Reaction};
+use crate::disconnect::{DisconnectReason, Reaction};
 use crate::error::{Error, ErrorCode};
 use crate::timer::{Timer, TimerTable};
 use crate::token::Token;

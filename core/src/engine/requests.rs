@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::{
     Engine, HistoryStatus, Origin, Output, Pending, RequestId, RequestOptions, Side, State, Status, failure,
 };
-use crate::customer::disconnect::DisconnectReason;
+use crate::disconnect::DisconnectReason;
 use crate::error::{Error, ErrorCode};
 use crate::timer::Timer;
 use crate::wire::{self, RequestFrame};
