@@ -25,9 +25,8 @@ impl State {
 
     pub fn agent_login(&mut self, conn: u64, p: &Value) -> ApiResult<(String, Value)> {
         let token = req_str(p, "token", "token")?;
-        if self.faults.reject_logins > 0 {
-            self.faults.reject_logins -= 1;
-            return Err(ApiError::of(&self.faults.reject_login_error.clone()));
+        if let Some(e) = self.login_rejection() {
+            return Err(e);
         }
         let agent_id = self.agent_for_token(token).ok_or_else(|| ApiError::of("authentication"))?;
         let away = opt_bool(p, "away", "away")?.unwrap_or(false);

@@ -124,9 +124,13 @@ pub(crate) fn handle_frame(shared: &Shared, conn_id: u64, text: &str) -> bool {
     if result.is_err() {
         st.outbox.clear();
     }
+    let login_ok = action == "login" && !logged_in && result.is_ok();
     let r = response(rid, &action, result);
     st.send_now(conn_id, Out::Text(r));
     st.flush();
+    if login_ok {
+        st.after_login(conn_id);
+    }
     st.conns.get(&conn_id).is_some_and(|c| c.role != Role::Unauth)
 }
 
@@ -195,11 +199,22 @@ pub(crate) async fn run(mut ws: WebSocket, shared: Arc<Shared>, params: ConnPara
         tokio::select! {
             msg = ws.recv() => {
                 let text = match msg {
-                    None | Some(Err(_)) => break,
+                    None => break,
+                    Some(Err(e)) => {
+                        // A protocol violation gets a close code and reason, not a bare TCP close.
+                        if let Some((code, reason)) = crate::hardening::close_for(&e) {
+                            crate::hardening::close(&mut ws, sockjs, code, reason).await;
+                        }
+                        break;
+                    }
                     Some(Ok(Message::Text(t))) => t.to_string(),
                     Some(Ok(Message::Close(_))) => break,
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => { last_activity = Instant::now(); continue }
-                    Some(Ok(Message::Binary(b))) => String::from_utf8_lossy(&b).into_owned(),
+                    Some(Ok(Message::Binary(_))) => {
+                        let (code, reason) = crate::hardening::BINARY_CLOSE;
+                        crate::hardening::close(&mut ws, sockjs, code, reason).await;
+                        break;
+                    }
                 };
                 last_activity = Instant::now();
                 shared.counters.frames_in.fetch_add(1, Ordering::Relaxed);

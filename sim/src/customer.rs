@@ -135,8 +135,10 @@ impl State {
         move |url: &str| {
             let base = format!("{}/_sim/files/", self.http_base);
             let rest = url.strip_prefix(&base)?;
-            let (_, name) = rest.split_once('/')?;
-            Some((name.to_string(), crate::http::guess_content_type(name).to_string(), 0))
+            let (_, segment) = rest.split_once('/')?;
+            let name = crate::files::name_from_url_segment(segment);
+            let ct = crate::files::guess_content_type(&name).to_string();
+            Some((name, ct, 0))
         }
     }
 
@@ -158,9 +160,8 @@ impl State {
     /// Customer `login` (role is set by the caller on success).
     pub fn customer_login(&mut self, conn: u64, p: &Value) -> ApiResult<(String, Value)> {
         let token = req_str(p, "token", "token")?;
-        if self.faults.reject_logins > 0 {
-            self.faults.reject_logins -= 1;
-            return Err(ApiError::of(&self.faults.reject_login_error.clone()));
+        if let Some(e) = self.login_rejection() {
+            return Err(e);
         }
         let raw = token.strip_prefix("Bearer ").ok_or_else(|| ApiError::of("authentication"))?;
         let raw = raw.replace("%3A", ":");

@@ -6,18 +6,17 @@
 use crate::conn::{self, ConnParams, Framing};
 use crate::state::Side;
 use crate::util::parse_version;
-use crate::{Control, Shared};
+use crate::{Control, Shared, faults, files};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 type S = State<Arc<Shared>>;
 
@@ -26,48 +25,6 @@ type S = State<Arc<Shared>>;
 /// 128 KiB default is kept resident per socket).
 const WS_READ_BUFFER: usize = 8 * 1024;
 const MAX_WS_MESSAGE: usize = 1024 * 1024;
-/// Total bytes of uploaded files kept in memory; the oldest are evicted beyond it.
-const FILES_CAPACITY: usize = 256 * 1024 * 1024;
-
-#[derive(Default)]
-pub struct Files {
-    map: HashMap<String, (String, String, Bytes)>,
-    order: VecDeque<String>,
-    total: usize,
-    seq: u64,
-}
-
-impl Files {
-    fn put(&mut self, name: String, ct: String, data: Bytes) -> String {
-        self.seq += 1;
-        let id = format!("f{:06}", self.seq);
-        self.total += data.len();
-        self.map.insert(id.clone(), (name, ct, data));
-        self.order.push_back(id.clone());
-        while self.total > FILES_CAPACITY {
-            let Some(old) = self.order.pop_front() else { break };
-            if let Some((_, _, d)) = self.map.remove(&old) {
-                self.total -= d.len();
-            }
-        }
-        id
-    }
-}
-
-pub fn guess_content_type(name: &str) -> &'static str {
-    let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
-    match ext.as_str() {
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "txt" => "text/plain",
-        "pdf" => "application/pdf",
-        "json" => "application/json",
-        _ => "application/octet-stream",
-    }
-}
-
 pub fn router(shared: Arc<Shared>) -> Router {
     let upload_limit = shared.cfg.upload_limit + 1024 * 1024;
     let control = Router::new()
@@ -75,8 +32,6 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/customer_token", post(c_customer_token))
         .route("/disconnect", post(c_disconnect))
         .route("/drop", post(c_drop))
-        .route("/faults", post(c_faults))
-        .route("/reject_logins", post(c_reject_logins))
         .route("/greeting", post(c_greeting))
         .route("/agent_message", post(c_agent_message))
         .route("/agent_event", post(c_agent_event))
@@ -87,16 +42,31 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/group_status", post(c_group_status))
         .route("/routing_status", post(c_routing_status))
         .route("/chats/{id}", get(c_chat))
-        .route("/files/{id}/{name}", get(serve_file));
+        .route("/files/{id}/{name}", get(files::serve_file))
+        .merge(faults::routes());
+    // Plain HTTP: answered (body read included) within REQUEST_TIMEOUT.
+    let plain = Router::new()
+        .route("/{ver}/agent/rtm/sjs/info", get(sjs_info))
+        .route("/v2/customer/token", post(token))
+        .route(
+            "/{ver}/customer/action/upload_file",
+            post(files::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .nest("/_sim", control)
+        .layer(axum::middleware::from_fn(request_deadline));
     Router::new()
         .route("/{ver}/customer/rtm/ws", get(customer_ws))
         .route("/{ver}/agent/rtm/ws", get(agent_ws))
-        .route("/{ver}/agent/rtm/sjs/info", get(sjs_info))
         .route("/{ver}/agent/rtm/sjs/{server}/{session}/websocket", get(sjs_ws))
-        .route("/v2/customer/token", post(token))
-        .route("/{ver}/customer/action/upload_file", post(upload).layer(DefaultBodyLimit::max(upload_limit)))
-        .nest("/_sim", control)
+        .merge(plain)
         .with_state(shared)
+}
+
+async fn request_deadline(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match tokio::time::timeout(crate::serve::REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => api_error(StatusCode::REQUEST_TIMEOUT, "request_timeout", "Request timed out"),
+    }
 }
 
 fn err(status: StatusCode, body: Value) -> Response {
@@ -108,7 +78,7 @@ fn api_error(status: StatusCode, kind: &str, message: &str) -> Response {
 }
 
 /// `(version string like "3.6", supported)`; `None` = not a version path at all.
-fn version_of(ver: &str, supported: &[(u32, u32)]) -> Option<(String, bool)> {
+pub(crate) fn version_of(ver: &str, supported: &[(u32, u32)]) -> Option<(String, bool)> {
     let v = ver.strip_prefix('v')?;
     let parsed = parse_version(v)?;
     Some((v.to_string(), supported.contains(&parsed)))
@@ -121,8 +91,17 @@ async fn customer_ws(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    if faults::stalling(&shared) {
+        return faults::stall(shared).await;
+    }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
-    shared.customer_hosts.lock().unwrap_or_else(|e| e.into_inner()).push(host);
+    {
+        let mut hosts = shared.customer_hosts.lock().unwrap_or_else(|e| e.into_inner());
+        if hosts.len() >= crate::evict::MAX_HOSTS {
+            hosts.pop_front();
+        }
+        hosts.push_back(host);
+    }
     let Some((version, supported)) = version_of(&ver, &[(3, 5), (3, 6)]) else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -142,6 +121,9 @@ async fn agent_ws(
     Query(q): Query<HashMap<String, String>>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    if faults::stalling(&shared) {
+        return faults::stall(shared).await;
+    }
     let Some((version, supported)) = version_of(&ver, &[(3, 4), (3, 5), (3, 6)]) else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -173,6 +155,9 @@ async fn sjs_ws(
     Query(q): Query<HashMap<String, String>>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    if faults::stalling(&shared) {
+        return faults::stall(shared).await;
+    }
     let Some((version, supported)) = version_of(&ver, &[(3, 3), (3, 4), (3, 5), (3, 6)]) else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -317,85 +302,6 @@ async fn token(State(shared): S, headers: HeaderMap, body: Bytes) -> Response {
     (StatusCode::OK, h, axum::Json(body)).into_response()
 }
 
-fn too_large() -> Response {
-    api_error(StatusCode::PAYLOAD_TOO_LARGE, "entity_too_large", "Upload limit exceeded (10MB).")
-}
-
-async fn upload(
-    State(shared): S,
-    Path(ver): Path<String>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Response {
-    if version_of(&ver, &[(3, 5), (3, 6)]).is_none_or(|(_, ok)| !ok) {
-        return api_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_version",
-            "Cannot call unsupported API versions.",
-        );
-    }
-    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let valid = {
-        let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
-        let now = st.now_unix();
-        auth.strip_prefix("Bearer ")
-            .and_then(|t| st.tokens.get(t))
-            .is_some_and(|(_, org, exp)| *exp > now && q.get("organization_id").is_none_or(|o| o == org))
-    };
-    if !valid {
-        return api_error(StatusCode::UNAUTHORIZED, "authentication", "Authentication error");
-    }
-    let Ok(mut mp) = multipart else {
-        return api_error(StatusCode::BAD_REQUEST, "validation", "`file` multipart field is required");
-    };
-    let limit = shared.cfg.upload_limit;
-    loop {
-        let field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_large(),
-            Err(_) => return api_error(StatusCode::BAD_REQUEST, "validation", "malformed multipart body"),
-        };
-        if field.name() != Some("file") {
-            continue;
-        }
-        let name = field.file_name().unwrap_or("file").replace(['/', '\\', '?', '#'], "_");
-        let lower = name.to_ascii_lowercase();
-        if [".exe", ".bat", ".cmd", ".com", ".msi", ".scr"].iter().any(|x| lower.ends_with(x)) {
-            return api_error(StatusCode::BAD_REQUEST, "validation", "executable files are not allowed");
-        }
-        let ct =
-            field.content_type().map(str::to_string).unwrap_or_else(|| guess_content_type(&name).to_string());
-        let data = match field.bytes().await {
-            Ok(d) => d,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_large(),
-            Err(_) => return too_large(),
-        };
-        if data.len() > limit {
-            return too_large();
-        }
-        let id = shared.files.lock().unwrap_or_else(|e| e.into_inner()).put(name.clone(), ct, data);
-        let base = shared.state.lock().unwrap_or_else(|e| e.into_inner()).http_base.clone();
-        return axum::Json(json!({ "url": format!("{base}/_sim/files/{id}/{name}") })).into_response();
-    }
-    api_error(StatusCode::BAD_REQUEST, "validation", "`file` multipart field is required")
-}
-
-async fn serve_file(State(shared): S, Path((id, _name)): Path<(String, String)>) -> Response {
-    let files = shared.files.lock().unwrap_or_else(|e| e.into_inner());
-    match files.map.get(&id) {
-        Some((_, ct, data)) => {
-            let mut h = HeaderMap::new();
-            if let Ok(v) = HeaderValue::from_str(ct) {
-                h.insert(header::CONTENT_TYPE, v);
-            }
-            (h, data.clone()).into_response()
-        }
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
 // ---------------------------------------------------------------- control API
 
 fn control(shared: &Arc<Shared>) -> Control {
@@ -483,32 +389,6 @@ async fn c_drop(State(sh): S, b: Bytes) -> Response {
         (None, None) => c.drop_customer(None) + c.drop_agent(None),
     };
     axum::Json(json!({ "dropped": n })).into_response()
-}
-
-async fn c_faults(State(sh): S, b: Bytes) -> Response {
-    let v = body!(b);
-    let c = control(&sh);
-    if let Some(x) = v.get("ignore_pings").and_then(Value::as_bool) {
-        c.set_ignore_pings(x);
-    }
-    if let Some(x) = v.get("drop_responses").and_then(Value::as_bool) {
-        c.set_drop_responses(x);
-    }
-    if let Some(x) = v.get("response_delay_ms").and_then(Value::as_u64) {
-        c.set_response_delay(Duration::from_millis(x));
-    }
-    if v.get("clear").and_then(Value::as_bool) == Some(true) {
-        c.clear_faults();
-    }
-    axum::Json(json!({})).into_response()
-}
-
-async fn c_reject_logins(State(sh): S, b: Bytes) -> Response {
-    let v = body!(b);
-    let n = v.get("count").and_then(Value::as_u64).unwrap_or(1) as u32;
-    let e = s(&v, "error").unwrap_or("authentication");
-    control(&sh).reject_next_logins(n, e);
-    axum::Json(json!({})).into_response()
 }
 
 async fn c_greeting(State(sh): S, b: Bytes) -> Response {

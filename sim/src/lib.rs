@@ -19,14 +19,17 @@ pub mod cli;
 mod conn;
 mod customer;
 mod events;
+mod evict;
+mod faults;
+mod files;
+mod hardening;
 mod http;
+mod serve;
 mod state;
 mod util;
 
 use serde_json::{Value, json};
 use state::{Faults, Role, State};
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,6 +37,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
+pub use faults::{OversizedKind, oversized_frame};
 pub use util::ApiError;
 
 /// Default agent account (documented; overridable with `--agent-token` / `--agent-pat`).
@@ -72,6 +76,13 @@ pub struct SimConfig {
     pub agent_max_chats: usize,
     /// Upload size limit, bytes.
     pub upload_limit: usize,
+    /// A customer with no open socket and no active chat is forgotten (with its chats and
+    /// tokens) this long after its last activity (token issued, login, last socket closed).
+    pub evict_after: Duration,
+    /// More customers than this: forgettable ones (as above) go oldest first, whatever their age.
+    pub max_customers: usize,
+    /// The frame log is rotated to `FILE.1` beyond this many bytes.
+    pub frame_log_max_bytes: u64,
 }
 
 impl Default for SimConfig {
@@ -94,6 +105,9 @@ impl Default for SimConfig {
             agent_pat: DEFAULT_AGENT_PAT.into(),
             agent_max_chats: 6,
             upload_limit: 10 * 1024 * 1024,
+            evict_after: Duration::from_secs(30 * 60),
+            max_customers: 100_000,
+            frame_log_max_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -106,6 +120,8 @@ pub(crate) struct Counters {
     pub frames_in: AtomicU64,
     pub frames_out: AtomicU64,
     pub logins: AtomicU64,
+    pub stalled_open: AtomicU64,
+    pub stalled_total: AtomicU64,
 }
 
 /// Counters exposed by [`Control::stats`] and `GET /_sim/stats`.
@@ -116,16 +132,25 @@ pub struct SimStats {
     pub frames_in: u64,
     pub frames_out: u64,
     pub logins: u64,
+    /// `stall_handshake` connections still open, and all so far.
+    pub stalled_open: u64,
+    pub stalled_total: u64,
+    /// What the in-memory state holds now (bounded: see `evict_after`, `max_customers`).
+    pub customers: u64,
+    pub chats: u64,
+    pub tokens: u64,
+    pub files: u64,
 }
 
 pub(crate) struct Shared {
     pub cfg: SimConfig,
     pub state: Mutex<State>,
     pub counters: Counters,
-    pub frame_log: Option<Mutex<BufWriter<File>>>,
-    pub files: Mutex<http::Files>,
-    /// `Host` header of every customer WebSocket upgrade, in order.
-    pub customer_hosts: Mutex<Vec<String>>,
+    pub frame_log: Option<Mutex<evict::FrameLog>>,
+    pub files: Mutex<files::Files>,
+    /// `Host` header of every customer WebSocket upgrade, in order (the newest
+    /// [`evict::MAX_HOSTS`]).
+    pub customer_hosts: Mutex<std::collections::VecDeque<String>>,
     pub shutdown: watch::Receiver<bool>,
 }
 
@@ -140,8 +165,7 @@ impl Shared {
         );
         let line = json!({"ts": ts, "conn": conn, "dir": dir, "frame": frame});
         if let Ok(mut w) = log.lock() {
-            let _ = writeln!(w, "{line}");
-            let _ = w.flush();
+            w.write_line(&line.to_string());
         }
     }
 
@@ -164,7 +188,7 @@ impl Sim {
         let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
         let addr = listener.local_addr()?;
         let frame_log = match &cfg.frame_log {
-            Some(p) => Some(Mutex::new(BufWriter::new(File::create(p)?))),
+            Some(p) => Some(Mutex::new(evict::FrameLog::create(p.clone(), cfg.frame_log_max_bytes)?)),
             None => None,
         };
         let (stop, shutdown) = watch::channel(false);
@@ -179,26 +203,10 @@ impl Sim {
             customer_hosts: Mutex::default(),
             shutdown,
         });
-        // Small frames (a response, then its push) go out at once: no Nagle delay.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
         let app = http::router(shared.clone());
-        let mut rx = shared.shutdown.clone();
-        let task = tokio::spawn(async move {
-            use axum::serve::ListenerExt;
-            // Frames are small and answered at once: no Nagle delay (40 ms per round trip
-            // against delayed ACKs).
-            let listener = listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = rx.wait_for(|v| *v).await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!("server error: {e}");
-            }
-        });
+        let task = tokio::spawn(serve::serve(listener, app, shared.shutdown.clone()));
+        faults::spawn_ticker(shared.clone());
+        evict::spawn_sweeper(shared.clone());
         Ok(Sim { addr, shared, stop, task: Some(task) })
     }
 
@@ -397,6 +405,7 @@ impl Control {
         self.with(|st| {
             st.faults.reject_logins = n;
             st.faults.reject_login_error = error_type.to_string();
+            st.faults.reject_login_data = None;
         })
     }
 
@@ -496,10 +505,15 @@ impl Control {
     /// The `Host` header of every customer WebSocket upgrade so far, oldest first (which
     /// name a client used to reach the simulator, e.g. after a region switch).
     pub fn customer_hosts(&self) -> Vec<String> {
-        self.shared.customer_hosts.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.shared.customer_hosts.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
     }
 
     pub fn stats(&self) -> SimStats {
+        let (customers, chats, tokens) = {
+            let st = self.shared.lock();
+            (st.customers.len() as u64, st.chats.len() as u64, st.tokens.len() as u64)
+        };
+        let files = self.shared.files.lock().unwrap_or_else(|e| e.into_inner()).count() as u64;
         let c = &self.shared.counters;
         SimStats {
             connections_total: c.connections.load(Ordering::Relaxed),
@@ -507,6 +521,12 @@ impl Control {
             frames_in: c.frames_in.load(Ordering::Relaxed),
             frames_out: c.frames_out.load(Ordering::Relaxed),
             logins: c.logins.load(Ordering::Relaxed),
+            stalled_open: c.stalled_open.load(Ordering::Relaxed),
+            stalled_total: c.stalled_total.load(Ordering::Relaxed),
+            customers,
+            chats,
+            tokens,
+            files,
         }
     }
 }

@@ -80,6 +80,8 @@ pub struct Customer {
     pub stats: Stats,
     pub chat_ids: Vec<String>,
     pub greeting: Option<Greeting>,
+    /// Token issued, logged in or last socket closed; see `evict.rs`.
+    pub last_seen: std::time::Instant,
 }
 
 #[derive(Debug)]
@@ -152,6 +154,16 @@ pub struct Faults {
     pub drop_responses: bool,
     pub reject_logins: u32,
     pub reject_login_error: String,
+    /// `data` of the rejection error (e.g. `{"region": "fra"}` with `misdirected_request`).
+    pub reject_login_data: Option<Value>,
+    /// While `ignore_pings`: an `incoming_multicast` to every logged-in socket this often.
+    pub keep_pushing_ms: u64,
+    /// RTM WebSocket upgrades are read and never answered.
+    pub stall_handshake: bool,
+    /// The next push (to any socket) is preceded by an oversized unknown push.
+    pub oversized_push: Option<(usize, crate::OversizedKind)>,
+    /// Every successful login is followed at once by a disconnect with `internal_error`.
+    pub internal_error_after_login: bool,
 }
 
 /// Who sees a chat: a customer view hides deleted and agents-only events of others.
@@ -253,7 +265,8 @@ impl State {
         self.ensure_org(org);
         let id = id.map(str::to_string).unwrap_or_else(|| self.ids.uuid());
         let created_at = self.clock.now();
-        self.customers.entry(id.clone()).or_insert_with(|| Customer {
+        let now = std::time::Instant::now();
+        self.customers.entry(id.clone()).and_modify(|c| c.last_seen = now).or_insert_with(|| Customer {
             id: id.clone(),
             org: org.to_string(),
             created_at,
@@ -262,6 +275,7 @@ impl State {
             stats: Stats::default(),
             chat_ids: Vec::new(),
             greeting: None,
+            last_seen: now,
         });
         id
     }
@@ -271,12 +285,15 @@ impl State {
         let expires_in = self.cfg.token_expires_in as i64;
         let exp = self.now_unix() + expires_in;
         self.tokens.insert(token.clone(), (customer_id.to_string(), org.to_string(), exp));
+        if let Some(c) = self.customers.get_mut(customer_id) {
+            c.last_seen = std::time::Instant::now();
+        }
         (token, expires_in)
     }
 
     // ---------------------------------------------------------------- delivery
 
-    fn deliver(&mut self, conn_id: u64, text: String) {
+    pub(crate) fn deliver(&mut self, conn_id: u64, text: String) {
         self.outbox.push((conn_id, text));
     }
 
@@ -297,7 +314,12 @@ impl State {
         }
     }
 
-    fn push_frame(conn: &ConnEntry, action: &str, payload: &Value, request_id: Option<&Value>) -> String {
+    pub(crate) fn push_frame(
+        conn: &ConnEntry,
+        action: &str,
+        payload: &Value,
+        request_id: Option<&Value>,
+    ) -> String {
         let mut f = json!({"version": conn.version, "action": action, "type": "push", "payload": payload});
         if let Some(r) = request_id {
             f["request_id"] = r.clone();
@@ -325,6 +347,11 @@ impl State {
     pub fn remove_conn(&mut self, conn: u64) {
         if let Some(c) = self.conns.remove(&conn) {
             self.unindex(conn, &c.role);
+            if let Role::Customer(id) = &c.role
+                && let Some(cu) = self.customers.get_mut(id)
+            {
+                cu.last_seen = std::time::Instant::now();
+            }
         }
     }
 
@@ -348,6 +375,7 @@ impl State {
             .filter(|id| self.conns.get(id).is_some_and(|c| Self::wants(c, action)))
             .collect();
         for id in ids {
+            self.oversized_before_push(id);
             let rid = requester.filter(|(cid, _)| *cid == id).map(|(_, r)| r);
             let text = Self::push_frame(&self.conns[&id], action, payload, rid);
             self.deliver(id, text);

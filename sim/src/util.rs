@@ -52,6 +52,15 @@ impl Clock {
         self.last_us
     }
 
+    /// The current reading without advancing (a deterministic clock stays put).
+    pub fn peek_us(&self) -> i64 {
+        if self.deterministic {
+            self.last_us
+        } else {
+            SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+        }
+    }
+
     pub fn now(&mut self) -> String {
         fmt_micros(self.now_us())
     }
