@@ -186,7 +186,9 @@ pub fn unanswered_pings_replace_the_socket<T: Transport>() {
     });
     let control = env.sim.control();
     control.set_ignore_pings(true);
-    // Other requests keep being answered meanwhile: traffic alone is no proof of life.
+    // Pushes keep coming and other requests keep being answered meanwhile: traffic alone
+    // is no proof of life.
+    control.set_keep_pushing(Some(Duration::from_millis(50)));
     let end = Instant::now() + Duration::from_secs(10);
     let mut replaced = false;
     while Instant::now() < end && !replaced {
@@ -233,14 +235,58 @@ pub fn a_server_dropping_every_login_is_not_hammered<T: Transport>() {
     let customer = T::wait(client.get_customer()).expect("get_customer");
     let control = env.sim.control();
     let before = control.stats().logins;
-    let end = Instant::now() + Duration::from_secs(4);
-    while Instant::now() < end {
-        control.disconnect_customer(Some(&customer.id), "internal_error", None);
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    control.set_internal_error_after_login(true);
+    control.disconnect_customer(Some(&customer.id), "internal_error", None);
+    std::thread::sleep(Duration::from_secs(4));
+    control.clear_faults();
     let logins = control.stats().logins - before;
     // A fixed 100 ms delay gives ~40 logins in 4 s; a growing one ~5 (0.1+0.2+0.4+0.8+1.6 s).
     assert!(logins <= 12, "{logins} logins in 4 s");
     assert!(logins >= 2, "it still reconnects: {logins}");
+    T::wait(client.get_customer()).expect("works again once the server does");
     let _ = T::wait(client.destroy());
+}
+
+/// Finding 7, the login-error path: `misdirected_request` naming a hostile region.
+pub fn a_hostile_region_in_a_login_error_is_refused<T: Transport>() {
+    let env = Env::new("hostile-login-region");
+    let control = env.sim.control();
+    let hostile = format!("x@{}/", env.sim.addr());
+    control.reject_next_logins_with(1, "misdirected_request", Some(json!({"region": hostile})));
+    let client = T::start(env.config(), env.cookie_grant());
+    let err = T::wait(client.get_customer()).expect_err("refused");
+    assert_eq!(err.code, ErrorCode::MisdirectedConnection, "{err}");
+    assert_eq!(control.stats().connections_total, 1, "no second connection anywhere");
+}
+
+/// Finding 4: frames over the limit and huge unknown pushes cost a rejected frame (or a
+/// new socket), not the process; the session goes on.
+pub fn oversized_frames_are_refused_and_the_session_goes_on<T: Transport>() {
+    let env = Env::new("oversized");
+    let (client, mut events) = env.customer::<T>();
+    let customer = T::wait(client.get_customer()).expect("get_customer");
+    let control = env.sim.control();
+    // Over the frame limit (4 MiB): the WebSocket layer refuses it and the socket is replaced.
+    for _ in 0..3 {
+        assert!(
+            control.send_oversized_customer(Some(&customer.id), 8 << 20, livechat_sim::OversizedKind::Array)
+                > 0
+        );
+        events.wait_for_within("a new socket after the oversized frame", Duration::from_secs(20), |e| {
+            matches!(e, Event::Disconnected(d) if d.will_reconnect && d.close.as_ref().is_some_and(|c| !c.reason.is_empty()))
+        });
+        T::wait(client.get_customer()).expect("works on the new socket");
+    }
+    // Under the frame limit but an unknown push over 64 KiB: rejected, the socket stays.
+    let opened = control.stats().connections_total;
+    for kind in [livechat_sim::OversizedKind::Array, livechat_sim::OversizedKind::String] {
+        assert!(control.send_oversized_customer(Some(&customer.id), 1 << 20, kind) > 0);
+        events.wait_for(
+            "the rejected push",
+            |e| matches!(e, Event::FrameRejected { error } if error.contains("unknown push")),
+        );
+    }
+    T::wait(client.get_customer()).expect("the session goes on");
+    assert_eq!(control.stats().connections_total, opened, "the same socket");
+    assert!(!events.drain().iter().any(|e| matches!(e, Event::UnknownPush { .. })));
 }

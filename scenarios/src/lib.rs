@@ -778,6 +778,8 @@ macro_rules! scenarios {
             unanswered_pings_replace_the_socket,
             a_hostile_region_is_refused,
             a_server_dropping_every_login_is_not_hammered,
+            a_hostile_region_in_a_login_error_is_refused,
+            oversized_frames_are_refused_and_the_session_goes_on,
         );
     };
     (@tests $t:ty; $($name:ident,)*) => {
