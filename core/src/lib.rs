@@ -20,6 +20,7 @@ pub mod hub;
 pub mod identity;
 pub mod jar;
 pub mod model;
+pub mod refresh;
 pub mod request;
 mod timer;
 pub mod token;

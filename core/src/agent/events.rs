@@ -117,6 +117,10 @@ macro_rules! agent_events {
             ConnectionRecovered,
             /// A frame that could not be understood was skipped; the session goes on.
             FrameRejected { error: String },
+            /// Renewing the credentials ahead of their expiry failed (the provider failed,
+            /// or the service refused what it gave); the session keeps the old ones and
+            /// tries again later (`crate::refresh`).
+            CredentialsRefreshFailed { error: crate::error::Error },
             $( $(#[$doc])* $variant($payload), )*
             /// A push without a typed variant (undocumented payload or unknown action), raw.
             Push { action: String, payload: Value },
@@ -131,6 +135,7 @@ macro_rules! agent_events {
             ConnectionUnstable,
             ConnectionRecovered,
             FrameRejected,
+            CredentialsRefreshFailed,
             $( $variant, )*
             Push,
         }
@@ -144,6 +149,7 @@ macro_rules! agent_events {
                     AgentEventKind::ConnectionUnstable => "connection_unstable",
                     AgentEventKind::ConnectionRecovered => "connection_recovered",
                     AgentEventKind::FrameRejected => "frame_rejected",
+                    AgentEventKind::CredentialsRefreshFailed => "credentials_refresh_failed",
                     $( AgentEventKind::$variant => $wire, )*
                     AgentEventKind::Push => "push",
                 }
@@ -153,7 +159,7 @@ macro_rules! agent_events {
             pub const ALL: &'static [AgentEventKind] = &[
                 AgentEventKind::Ready, AgentEventKind::Disconnected,
                 AgentEventKind::ConnectionUnstable, AgentEventKind::ConnectionRecovered,
-                AgentEventKind::FrameRejected,
+                AgentEventKind::FrameRejected, AgentEventKind::CredentialsRefreshFailed,
                 $( AgentEventKind::$variant, )*
                 AgentEventKind::Push,
             ];
@@ -175,6 +181,7 @@ macro_rules! agent_events {
                     AgentEvent::ConnectionUnstable => AgentEventKind::ConnectionUnstable,
                     AgentEvent::ConnectionRecovered => AgentEventKind::ConnectionRecovered,
                     AgentEvent::FrameRejected { .. } => AgentEventKind::FrameRejected,
+                    AgentEvent::CredentialsRefreshFailed { .. } => AgentEventKind::CredentialsRefreshFailed,
                     $( AgentEvent::$variant(_) => AgentEventKind::$variant, )*
                     AgentEvent::Push { .. } => AgentEventKind::Push,
                 }

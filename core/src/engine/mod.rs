@@ -22,6 +22,7 @@
 //! * `ping` every 15 s after login (the customer SDK sends none; the docs require it).
 
 pub mod config;
+mod credentials;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
