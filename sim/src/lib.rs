@@ -20,6 +20,7 @@ mod conn;
 mod customer;
 mod events;
 mod http;
+mod lifetimes;
 mod state;
 mod util;
 
