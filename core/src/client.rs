@@ -19,6 +19,7 @@ use crate::error::{Error, ErrorCode};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::hub::{Completions, EventHub, Kinded};
 use crate::identity::{TokenSource, TokenStep};
+use crate::refresh::{Renew, Renewal, Swapped};
 use crate::request::Request;
 use crate::token::Token;
 
@@ -73,6 +74,11 @@ pub enum Op {
     },
     /// Agent only: the stored login response (`getAgentDetails()`); no network.
     AgentDetails,
+    /// Agent only: swap the credentials on the running session (`update_session`; see
+    /// `crate::agent::renew`).
+    UpdateSession {
+        credentials: crate::agent::ExpiringCredentials,
+    },
 }
 
 impl Op {
@@ -101,8 +107,8 @@ pub enum Applied {
     Done(Result<Value, Error>),
 }
 
-/// Sessions that can carry out [`Op`]s.
-pub trait Ops {
+/// Sessions that can carry out [`Op`]s (and renew their credentials, [`Renew`]).
+pub trait Ops: Renew {
     fn apply(&mut self, now: Instant, op: Op) -> Applied;
 }
 
@@ -111,6 +117,9 @@ impl<S: Side> Engine<S> {
     pub fn apply_common(&mut self, now: Instant, op: Op) -> Result<Applied, Op> {
         let done = Applied::Done(Ok(Value::Null));
         Ok(match op {
+            Op::Call { action, payload, .. } if action == "update_session" && S::PATH == "agent" => {
+                return Err(Op::Call { action, payload, opts: RequestOptions::default() });
+            }
             Op::Call { action, payload, opts } => {
                 if payload.is_null() {
                     Applied::Done(Err(Error::invalid(format!("`{action}` payload could not be serialised"))))
@@ -173,6 +182,18 @@ impl Ops for Engine<AgentSide> {
             Err(Op::SendMessage { chat_id, text, recipients }) => {
                 Applied::Pending(self.send_message(now, &chat_id, &text, recipients))
             }
+            Err(Op::UpdateSession { credentials }) => match self.update_session(now, credentials) {
+                Some(id) => Applied::Pending(id),
+                None => Applied::Done(Ok(Value::Null)),
+            },
+            // A raw `update_session` is a swap too: the next login uses what the socket got.
+            Err(Op::Call { action, payload, .. }) if action == "update_session" => {
+                let token = payload.get("token").and_then(Value::as_str).unwrap_or_default();
+                match crate::agent::ExpiringCredentials::from_authorization(token) {
+                    Ok(credentials) => self.apply(now, Op::UpdateSession { credentials }),
+                    Err(e) => Applied::Done(Err(e)),
+                }
+            }
             Err(Op::AgentDetails) => Applied::Done(match self.agent_details() {
                 Some(details) => Ok(details.clone()),
                 None => Err(Error::new(
@@ -232,6 +253,8 @@ where
     token_http: Option<u64>,
     current_token: Arc<Mutex<Option<Token>>>,
     io: std::collections::VecDeque<IoAction>,
+    /// Token fetches, and renewal ahead of expiry (`crate::refresh`).
+    renewal: Renewal,
 }
 
 impl<S: Side> Driver<S>
@@ -241,7 +264,12 @@ where
 {
     /// Wrap a session; outputs it already produced (an auto-connect) are taken up at once.
     pub fn new(session: Engine<S>, tokens: Tokens, now: Instant) -> Driver<S> {
+        let enabled = match &tokens {
+            Tokens::Source(src) => src.can_refresh(),
+            Tokens::External => true,
+        };
         let mut driver = Driver {
+            renewal: Renewal::new(enabled),
             session,
             hub: Arc::new(Mutex::new(EventHub::default())),
             completions: Completions::default(),
@@ -269,8 +297,13 @@ where
         &self.session
     }
 
+    /// When to call [`Driver::handle_timeout`] next (the session's timers and the renewal
+    /// of credentials ahead of their expiry).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.session.poll_timeout()
+        match (self.session.poll_timeout(), self.renewal.due(&self.session)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Carry out a caller's op; `done` is called exactly once.
@@ -299,12 +332,16 @@ where
 
     pub fn handle_timeout(&mut self, now: Instant) {
         self.session.handle_timeout(now);
+        if self.renewal.due(&self.session).is_some_and(|at| at <= now) {
+            // Renew in the background: the session goes on with what it has meanwhile.
+            self.start_fetch(now, true);
+        }
         self.pump(now);
     }
 
     /// The application's identity provider answered.
     pub fn handle_token(&mut self, now: Instant, token: Result<Token, Error>) {
-        self.session.handle_token(now, token);
+        self.fetched(now, token);
         self.pump(now);
     }
 
@@ -317,7 +354,7 @@ where
                 (_, Err(e)) => Err(Error::new(ErrorCode::TokenFetchFailed, e.message)),
                 (Tokens::External, Ok(_)) => return,
             };
-            self.session.handle_token(now, token);
+            self.fetched(now, token);
         }
         self.pump(now);
     }
@@ -337,6 +374,53 @@ where
         }
     }
 
+    /// Ask for a token: from the token source (an HTTP request, or a cached token at once)
+    /// or from the application's provider. One fetch at a time.
+    fn start_fetch(&mut self, now: Instant, fresh: bool) {
+        self.renewal.fetching = true;
+        match &mut self.tokens {
+            Tokens::External => self.io.push_back(IoAction::FetchToken { fresh }),
+            Tokens::Source(src) => match src.token(now, fresh) {
+                TokenStep::Ready(t) => self.fetched(now, Ok(t)),
+                TokenStep::Fetch(request) => {
+                    self.next_http += 1;
+                    self.token_http = Some(self.next_http);
+                    self.io.push_back(IoAction::Http { id: self.next_http, request });
+                }
+            },
+        }
+    }
+
+    /// A fetch finished: the session gets it if it waits for one, otherwise it is a renewal
+    /// ahead of expiry, swapped in (agent) or kept for the next login (customer).
+    fn fetched(&mut self, now: Instant, token: Result<Token, Error>) {
+        // A token nobody asked for (a transport answering twice) goes to the session, as before.
+        let background = self.renewal.fetching && !self.renewal.session_waiting;
+        self.renewal.fetching = false;
+        self.renewal.session_waiting = false;
+        if !background {
+            if token.is_ok() {
+                self.renewal.kept = None;
+                self.renewal.succeeded();
+            }
+            return self.session.give_token(now, token);
+        }
+        match token {
+            Ok(t) => match self.session.swap_in(now, t) {
+                Swapped::Sent(id) => self.renewal.swap = Some(id),
+                Swapped::Installed => self.renewal.succeeded(),
+                Swapped::Kept(t) => {
+                    self.renewal.kept = Some(t);
+                    self.renewal.succeeded();
+                }
+            },
+            Err(e) => {
+                self.renewal.failed(now);
+                self.session.renewal_failed(now, &e);
+            }
+        }
+    }
+
     /// Drain the session: answer token requests, complete waiters, emit events, and queue
     /// what the transport must do.
     fn pump(&mut self, now: Instant) {
@@ -346,25 +430,37 @@ where
                 Output::Open { conn, url } => self.io.push_back(IoAction::Open { conn, url }),
                 Output::Send { conn, text } => self.io.push_back(IoAction::Send { conn, text }),
                 Output::Close { conn } => self.io.push_back(IoAction::Close { conn }),
-                Output::FetchToken { fresh } => match &mut self.tokens {
-                    Tokens::External => self.io.push_back(IoAction::FetchToken { fresh }),
-                    Tokens::Source(src) => match src.token(now, fresh) {
-                        TokenStep::Ready(t) => self.session.handle_token(now, Ok(t)),
-                        TokenStep::Fetch(request) => {
-                            self.next_http += 1;
-                            self.token_http = Some(self.next_http);
-                            self.io.push_back(IoAction::Http { id: self.next_http, request });
+                Output::FetchToken { fresh } => {
+                    if let Some(t) = self.renewal.take_kept(now) {
+                        // Renewed ahead of time: the login needs no round trip.
+                        self.session.give_token(now, Ok(t));
+                    } else {
+                        self.renewal.session_waiting = true;
+                        if !self.renewal.fetching {
+                            self.start_fetch(now, fresh);
                         }
-                    },
-                },
+                    }
+                }
                 Output::Event(e) => events.push(e),
                 Output::Completed { id, result } => {
+                    let result = self.session.settle(now, id, result);
+                    if self.renewal.swap == Some(id) {
+                        self.renewal.swap = None;
+                        match &result {
+                            Ok(_) => self.renewal.succeeded(),
+                            Err(e) => {
+                                self.renewal.failed(now);
+                                self.session.renewal_failed(now, e);
+                            }
+                        }
+                    }
                     self.completions.complete(id, result);
                 }
             }
         }
         if let Ok(mut t) = self.current_token.lock() {
-            *t = self.session.token().cloned();
+            // The newest token: one renewed ahead of time is good for uploads already.
+            *t = self.renewal.kept.as_ref().or(self.session.token()).cloned();
         }
         for event in events {
             // Run callbacks outside the lock: a callback may call into the client.

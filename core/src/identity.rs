@@ -7,11 +7,11 @@
 //! [`TokenSource::handle_response`]. Transports wrap it with their HTTP client; users with
 //! their own token service implement the transport's provider trait instead.
 
-use std::fmt;
 use std::time::Instant;
 
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse};
+pub use crate::jar::{CookieJar, JAR_VERSION, SharedJar};
 use crate::token::{
     AccountsConfig, REFRESH_MARGIN, Secret, Token, agent_token_grant, cookie_grant, parse_token_response,
 };
@@ -23,51 +23,6 @@ pub enum TokenStep {
     Ready(Token),
     /// Perform this request and pass the response to [`TokenSource::handle_response`].
     Fetch(HttpRequest),
-}
-
-/// The cookies the accounts service keeps a customer's identity in (`__lc_cid`,
-/// `__lc_cst`). One host, two names, no paths: this is all the jar a token client needs.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct CookieJar {
-    cookies: Vec<(String, Secret)>,
-}
-
-impl CookieJar {
-    /// Store every `Set-Cookie` of a response (name and value; attributes are not needed:
-    /// the jar is only ever sent back to the accounts service that set it).
-    pub fn store(&mut self, resp: &HttpResponse) {
-        for (name, value) in &resp.headers {
-            if !name.eq_ignore_ascii_case("set-cookie") {
-                continue;
-            }
-            let pair = value.split(';').next().unwrap_or("");
-            let Some((k, v)) = pair.split_once('=') else { continue };
-            let (k, v) = (k.trim(), v.trim());
-            if k.is_empty() {
-                continue;
-            }
-            self.cookies.retain(|(n, _)| n != k);
-            self.cookies.push((k.to_string(), Secret::new(v)));
-        }
-    }
-
-    /// The `Cookie` header value, if any cookie is stored.
-    pub fn header(&self) -> Option<String> {
-        if self.cookies.is_empty() {
-            return None;
-        }
-        Some(self.cookies.iter().map(|(k, v)| format!("{k}={}", v.expose())).collect::<Vec<_>>().join("; "))
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.cookies.is_empty()
-    }
-}
-
-impl fmt::Debug for CookieJar {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.cookies.iter().map(|(k, _)| k)).finish()
-    }
 }
 
 /// How tokens are obtained.
@@ -89,6 +44,8 @@ pub enum Grant {
 pub struct TokenSource {
     grant: Grant,
     cached: Option<Token>,
+    /// Where the cookie grant's jar is published for the client handles.
+    published: Option<SharedJar>,
 }
 
 impl TokenSource {
@@ -97,7 +54,20 @@ impl TokenSource {
             Grant::Static(t) => Some(t.clone()),
             _ => None,
         };
-        TokenSource { grant, cached }
+        TokenSource { grant, cached, published: None }
+    }
+
+    /// A live view of the cookie grant's jar, updated after every token response (`None`
+    /// for the other grants). Take it before handing the source to a driver, and read it
+    /// from the client handle to save the jar (see [`CookieJar`]).
+    pub fn shared_jar(&mut self) -> Option<SharedJar> {
+        let Grant::Cookie { jar, .. } = &self.grant else { return None };
+        Some(self.published.get_or_insert_with(|| SharedJar::new(jar.clone())).clone())
+    }
+
+    /// Whether this source can give a new token (every grant but [`Grant::Static`]).
+    pub fn can_refresh(&self) -> bool {
+        !matches!(self.grant, Grant::Static(_))
     }
 
     pub fn grant(&self) -> &Grant {
@@ -151,6 +121,9 @@ impl TokenSource {
     pub fn handle_response(&mut self, now: Instant, resp: &HttpResponse) -> Result<Token, Error> {
         if let Grant::Cookie { jar, .. } = &mut self.grant {
             jar.store(resp);
+            if let Some(p) = &self.published {
+                p.set(jar);
+            }
         }
         let token = parse_token_response(resp, now)?;
         if let Grant::AgentToken { entity_id, .. } = &mut self.grant {

@@ -249,11 +249,28 @@ fn session_scripts() -> Vec<(&'static str, [u8; 2], Vec<Op>, fn(&Stats))> {
                 Advance { secs: 1, quarter_ms: 0 },
                 Open,
                 TokenOk { customer: 7, lifetime: 0 }, // cust-b
-                Serve { pick: 0, variant: 0 },
+                Serve { pick: 0, variant: 128 },      // the login names cust-b
             ]),
             |s| {
                 assert!(s.events.contains_key("identity_changed"), "{s:?}");
+                assert!(!s.events.contains_key("identity_mismatch"), "{s:?}");
                 assert_eq!(s.logins, 2, "{s:?}");
+            },
+        ),
+        (
+            "identity-mismatch",
+            [0, 5],
+            with_login(&[
+                req(0),
+                disconnected(1, 0), // access_token_expired: fresh token
+                Advance { secs: 1, quarter_ms: 0 },
+                Open,
+                TokenOk { customer: 7, lifetime: 0 }, // cust-b
+                Serve { pick: 0, variant: 0 },        // the login names cust-a: refused
+            ]),
+            |s| {
+                assert_eq!(s.events.get("identity_mismatch"), Some(&1), "{s:?}");
+                assert_eq!(s.logins, 1, "{s:?}");
             },
         ),
         (

@@ -20,6 +20,8 @@ use livechat_core::model::{DeletedProperties, FormType, GroupStatus, Properties}
 use livechat_core::token::{AccountsConfig, Token};
 use livechat_core::{Error, ErrorCode};
 use livechat_sim::{SimConfig, SimThread};
+
+pub mod identity;
 use serde_json::{Value, json};
 
 mod guarantees;

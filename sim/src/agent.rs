@@ -11,7 +11,8 @@ impl State {
     /// Resolves an agent login token (`Bearer <token>` or `Basic base64(account_id:pat)`).
     pub fn agent_for_token(&self, token: &str) -> Option<String> {
         if let Some(t) = token.strip_prefix("Bearer ") {
-            return (t == self.cfg.agent_token).then(|| self.cfg.agent_id.clone());
+            let known = t == self.cfg.agent_token || self.lifetimes.agent_tokens.contains(t);
+            return known.then(|| self.cfg.agent_id.clone());
         }
         if let Some(b) = token.strip_prefix("Basic ") {
             let raw = base64::engine::general_purpose::STANDARD.decode(b.trim()).ok()?;
@@ -285,6 +286,7 @@ impl State {
                 Ok(Value::Array(list))
             }
             "logout" => Ok(json!({})),
+            "update_session" => self.agent_update_session(&me, p),
             _ => Err(ApiError::validation("action", &format!("`{action}` is not a known action"))),
         }
     }

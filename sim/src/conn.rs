@@ -136,7 +136,7 @@ pub(crate) fn handle_frame(shared: &Shared, conn_id: u64, text: &str) -> bool {
 
 fn redact(text: &str) -> String {
     match serde_json::from_str::<Value>(text) {
-        Ok(mut v) if v.get("action").and_then(Value::as_str) == Some("login") => {
+        Ok(mut v) if matches!(v.get("action").and_then(Value::as_str), Some("login" | "update_session")) => {
             if v["payload"].get("token").is_some() {
                 v["payload"]["token"] = json!("[redacted]");
             }

@@ -248,6 +248,9 @@ async fn token(State(shared): S, headers: HeaderMap, body: Bytes) -> Response {
         return oauth(StatusCode::BAD_REQUEST, "unsupported_response_type");
     }
     let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+    if st.lifetimes.token_endpoint_down {
+        return oauth(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable");
+    }
     let (customer_id, org, set_cookie) = match grant.as_str() {
         "cookie" => {
             let Some(org) = f.get("organization_id").filter(|o| !o.is_empty()).cloned() else {
@@ -286,6 +289,7 @@ async fn token(State(shared): S, headers: HeaderMap, body: Bytes) -> Response {
         _ => return oauth(StatusCode::BAD_REQUEST, "unsupported_grant_type"),
     };
     let (tok, expires_in) = st.issue_token(&customer_id, &org);
+    st.lifetimes.token_grants += 1;
     drop(st);
     let body = json!({
         "access_token": tok, "entity_id": customer_id, "expires_in": expires_in,

@@ -24,6 +24,7 @@ mod faults;
 mod files;
 mod hardening;
 mod http;
+mod lifetimes;
 mod serve;
 mod state;
 mod util;

@@ -195,6 +195,7 @@ pub struct State {
     pub outbox: Vec<(u64, String)>,
     pub greeting_seq: u64,
     pub http_base: String,
+    pub lifetimes: crate::lifetimes::Lifetimes,
 }
 
 pub const BOT_ID: &str = "livechat-sim-bot";
@@ -245,6 +246,7 @@ impl State {
             outbox: Vec::new(),
             greeting_seq: 0,
             http_base: String::new(),
+            lifetimes: Default::default(),
         }
     }
 

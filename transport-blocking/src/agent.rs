@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use livechat_core::Error;
-use livechat_core::agent::{AgentApi, AgentConfig, AgentEvent, AgentSession, Exec};
+use livechat_core::agent::{AgentApi, AgentConfig, AgentEvent, AgentSession, Exec, ExpiringCredentials};
 use livechat_core::client::{Op, Tokens};
 use livechat_core::hub::EventHub;
 
@@ -30,6 +30,9 @@ pub struct AgentOptions {
     pub tls: Option<Arc<rustls::ClientConfig>>,
     /// Calls waiting to reach the driver thread; more fail with `QUEUE_FULL`.
     pub command_buffer: usize,
+    /// Where new credentials come from before the old ones expire (see
+    /// [`AgentOptions::credentials_provider`]).
+    pub credentials_provider: Option<Arc<dyn CredentialsProvider>>,
     /// How long a call blocks at most before it returns `REQUEST_TIMEOUT`. `None`: the
     /// session's `request_timeout + queue_timeout` plus 5 s, so the session's own timeouts
     /// normally answer first.
@@ -45,6 +48,7 @@ impl Default for AgentOptions {
             tls: None,
             command_buffer: 1024,
             call_timeout: None,
+            credentials_provider: None,
         }
     }
 }
@@ -58,6 +62,42 @@ impl AgentOptions {
     pub fn debug(mut self, on: bool) -> AgentOptions {
         self.debug_frames = on;
         self
+    }
+
+    /// Builder: renew the credentials while the client runs. The provider is asked (on a
+    /// helper thread, so it may block) for new ones an hour before the current ones expire
+    /// (give their lifetime with `AgentConfig::with_credentials_expiry` and in each
+    /// [`ExpiringCredentials`]) and after the service refused them; they are swapped in on
+    /// the open socket with `update_session`. A failure is reported as
+    /// `credentials_refresh_failed` and tried again later; the session keeps the old
+    /// credentials meanwhile.
+    pub fn credentials_provider(mut self, provider: impl CredentialsProvider) -> AgentOptions {
+        self.credentials_provider = Some(Arc::new(provider));
+        self
+    }
+}
+
+/// The application's source of new agent credentials (an OAuth refresh, a secret store).
+/// Any `Fn() -> Result<ExpiringCredentials, Error>` is one.
+pub trait CredentialsProvider: Send + Sync + 'static {
+    fn credentials(&self) -> Result<ExpiringCredentials, Error>;
+}
+
+impl<F> CredentialsProvider for F
+where
+    F: Fn() -> Result<ExpiringCredentials, Error> + Send + Sync + 'static,
+{
+    fn credentials(&self) -> Result<ExpiringCredentials, Error> {
+        self()
+    }
+}
+
+/// The provider as the driver's token source: credentials travel as the session's token.
+struct Renewer(Arc<dyn CredentialsProvider>);
+
+impl crate::IdentityProvider for Renewer {
+    fn token(&self, _fresh: bool) -> Result<livechat_core::token::Token, Error> {
+        self.0.credentials().map(|c| c.token(std::time::Instant::now()))
     }
 }
 
@@ -125,9 +165,14 @@ impl AgentClient {
         let call_timeout = options.call_timeout.unwrap_or(
             config.connection.request_timeout + config.connection.queue_timeout + Duration::from_secs(5),
         );
+        let mut config = config;
+        let provider = options.credentials_provider.clone().map(|p| {
+            config.renew_credentials = true;
+            Arc::new(Renewer(p)) as Arc<dyn crate::IdentityProvider>
+        });
         let session = AgentSession::new(config, std::time::Instant::now())?;
-        // The agent session makes its token from its credentials: nothing is ever fetched.
-        let spawned = driver::spawn(session, Tokens::External, None, &(&options).into());
+        // The session makes its token from its credentials; only a provider is ever asked.
+        let spawned = driver::spawn(session, Tokens::External, provider, &(&options).into());
         Ok(AgentClient {
             handle: Arc::new(spawned.handle),
             hub: spawned.hub,

@@ -62,3 +62,30 @@ impl livechat_scenarios::Transport for Blocking {
 }
 
 livechat_scenarios::scenarios!(Blocking);
+
+impl livechat_scenarios::identity::IdentityTransport for Blocking {
+    type Agent = livechat_blocking::AgentClient;
+
+    fn start_agent(
+        config: livechat_core::agent::AgentConfig,
+        provider: Option<livechat_scenarios::identity::Provider>,
+    ) -> livechat_blocking::AgentClient {
+        let mut options = livechat_blocking::AgentOptions::default();
+        if let Some(p) = provider {
+            options = options.credentials_provider(move || p());
+        }
+        livechat_blocking::AgentClient::start(config, options).expect("valid agent config")
+    }
+
+    fn wait_agent<V: Send + 'static>(
+        out: <livechat_blocking::AgentClient as Exec>::Out<V>,
+    ) -> Result<V, Error> {
+        out
+    }
+
+    fn cookie_jar(client: &CustomerClient) -> Option<livechat_core::identity::CookieJar> {
+        client.cookie_jar()
+    }
+}
+
+livechat_scenarios::identity_scenarios!(Blocking);

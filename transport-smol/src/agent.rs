@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use livechat_core::Error;
-use livechat_core::agent::{AgentApi, AgentConfig, AgentEvent, AgentSession, Exec};
+use livechat_core::agent::{AgentApi, AgentConfig, AgentEvent, AgentSession, Exec, ExpiringCredentials};
 use livechat_core::client::{Op, Tokens};
 use livechat_core::hub::EventHub;
 
@@ -30,6 +30,9 @@ pub struct AgentOptions {
     /// Without it, `wss://` uses the ring provider and the roots of the `webpki-roots`
     /// (default) or `native-roots` feature.
     pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Where new credentials come from before the old ones expire (see
+    /// [`AgentOptions::credentials_provider`]).
+    pub credentials_provider: Option<Arc<dyn CredentialsProvider>>,
     /// Calls waiting to reach the driver task; more fail at once with `QUEUE_FULL`.
     pub command_buffer: usize,
 }
@@ -42,6 +45,7 @@ impl Default for AgentOptions {
             max_message_size: livechat_core::wire::MAX_FRAME_LEN,
             tls: None,
             command_buffer: 1024,
+            credentials_provider: None,
         }
     }
 }
@@ -55,6 +59,43 @@ impl AgentOptions {
     pub fn debug(mut self, on: bool) -> AgentOptions {
         self.debug_frames = on;
         self
+    }
+
+    /// Builder: renew the credentials while the client runs. The provider is asked for new
+    /// ones an hour before the current ones expire (give their lifetime with
+    /// `AgentConfig::with_credentials_expiry` and in each [`ExpiringCredentials`]) and
+    /// after the service refused them; they are swapped in on the open socket with
+    /// `update_session`. A failure is reported as `credentials_refresh_failed` and tried
+    /// again later; the session keeps the old credentials meanwhile.
+    pub fn credentials_provider(mut self, provider: impl CredentialsProvider) -> AgentOptions {
+        self.credentials_provider = Some(Arc::new(provider));
+        self
+    }
+}
+
+/// The application's source of new agent credentials (an OAuth refresh, a secret store).
+/// Any `Fn() -> impl Future<Output = Result<ExpiringCredentials, Error>>` is one.
+pub trait CredentialsProvider: Send + Sync + 'static {
+    fn credentials(&self) -> BoxFuture<Result<ExpiringCredentials, Error>>;
+}
+
+impl<F, Fut> CredentialsProvider for F
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<ExpiringCredentials, Error>> + Send + 'static,
+{
+    fn credentials(&self) -> BoxFuture<Result<ExpiringCredentials, Error>> {
+        Box::pin(self())
+    }
+}
+
+/// The provider as the driver's token source: credentials travel as the session's token.
+struct Renewer(Arc<dyn CredentialsProvider>);
+
+impl crate::IdentityProvider for Renewer {
+    fn token(&self, _fresh: bool) -> BoxFuture<Result<livechat_core::token::Token, Error>> {
+        let asked = self.0.credentials();
+        Box::pin(async move { asked.await.map(|c| c.token(std::time::Instant::now())) })
     }
 }
 
@@ -114,9 +155,14 @@ impl AgentClient {
     /// The task ends when every handle is dropped.
     pub fn start(config: AgentConfig, options: AgentOptions) -> Result<AgentClient, Error> {
         let organization_id = config.connection.organization_id.clone();
+        let mut config = config;
+        let provider = options.credentials_provider.clone().map(|p| {
+            config.renew_credentials = true;
+            Arc::new(Renewer(p)) as Arc<dyn crate::IdentityProvider>
+        });
         let session = AgentSession::new(config, std::time::Instant::now())?;
-        // The agent session makes its token from its credentials: nothing is ever fetched.
-        let (commands, hub, _token) = driver::spawn(session, Tokens::External, None, &(&options).into());
+        // The session makes its token from its credentials; only a provider is ever asked.
+        let (commands, hub, _token) = driver::spawn(session, Tokens::External, provider, &(&options).into());
         Ok(AgentClient { commands, hub, organization_id, event_buffer: options.event_buffer })
     }
 

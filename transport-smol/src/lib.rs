@@ -39,13 +39,14 @@ use std::sync::{Arc, Mutex};
 use livechat_core::client::{Op, Tokens, Waiter, decode};
 use livechat_core::customer::{CustomerSession, Event, Exec, HistoryPage, SessionConfig};
 use livechat_core::hub::EventHub;
-use livechat_core::identity::TokenSource;
+use livechat_core::identity::{SharedJar, TokenSource};
 use livechat_core::token::Token;
 use livechat_core::{Error, ErrorCode};
 
-pub use agent::{AgentClient, AgentEventStream, AgentOptions};
+pub use agent::{AgentClient, AgentEventStream, AgentOptions, CredentialsProvider};
 pub use events::EventStream;
 pub use livechat_core::agent::AgentApi;
+pub use livechat_core::agent::ExpiringCredentials;
 pub use livechat_core::customer::{CustomerApi, Rating};
 pub use livechat_core::hub::Listen;
 pub use livechat_core::identity::{CookieJar, Grant};
@@ -132,6 +133,8 @@ pub struct CustomerClient {
     hub: Arc<Mutex<EventHub<Event>>>,
     token: Arc<Mutex<Option<Token>>>,
     upload_base: Option<String>,
+    /// The cookie grant's jar, kept up to date by the driver.
+    jar: Option<SharedJar>,
     organization_id: String,
     event_buffer: usize,
 }
@@ -152,9 +155,13 @@ impl CustomerClient {
     pub fn start(config: SessionConfig, options: ClientOptions) -> CustomerClient {
         let upload_base = config.connection.endpoint.http_base(None);
         let organization_id = config.connection.organization_id.clone();
-        let (tokens, provider) = match &options.identity {
-            Identity::Grant(g) => (Tokens::Source(Box::new(TokenSource::new(g.clone()))), None),
-            Identity::Provider(p) => (Tokens::External, Some(p.clone())),
+        let (tokens, provider, jar) = match &options.identity {
+            Identity::Grant(g) => {
+                let mut source = TokenSource::new(g.clone());
+                let jar = source.shared_jar();
+                (Tokens::Source(Box::new(source)), None, jar)
+            }
+            Identity::Provider(p) => (Tokens::External, Some(p.clone()), None),
         };
         let session = CustomerSession::new(config, std::time::Instant::now());
         let (commands, hub, token) = driver::spawn(session, tokens, provider, &(&options).into());
@@ -163,6 +170,7 @@ impl CustomerClient {
             hub,
             token,
             upload_base,
+            jar,
             organization_id,
             event_buffer: options.event_buffer,
         }
@@ -171,6 +179,14 @@ impl CustomerClient {
     /// The token in use (to call the Web API yourself, for example).
     pub fn token(&self) -> Option<Token> {
         self.token.lock().ok().and_then(|t| t.clone())
+    }
+
+    /// The `cookie` grant's jar as it is now (`None` for other identities). Save it
+    /// ([`CookieJar::to_json`], a stable JSON shape) and give it back to
+    /// [`Identity::cookie`] after a restart to stay the same customer. It holds the
+    /// customer's identity: store it like a password.
+    pub fn cookie_jar(&self) -> Option<CookieJar> {
+        self.jar.as_ref().map(SharedJar::get)
     }
 
     /// A new stream of every event from now on (any number of subscribers).

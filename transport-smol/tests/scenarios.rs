@@ -63,3 +63,31 @@ impl livechat_scenarios::Transport for Smol {
 }
 
 livechat_scenarios::scenarios!(Smol);
+
+impl livechat_scenarios::identity::IdentityTransport for Smol {
+    type Agent = livechat_smol::AgentClient;
+
+    fn start_agent(
+        config: livechat_core::agent::AgentConfig,
+        provider: Option<livechat_scenarios::identity::Provider>,
+    ) -> livechat_smol::AgentClient {
+        let mut options = livechat_smol::AgentOptions::default();
+        if let Some(p) = provider {
+            options = options.credentials_provider(move || {
+                let r = p();
+                async move { r }
+            });
+        }
+        livechat_smol::AgentClient::start(config, options).expect("valid agent config")
+    }
+
+    fn wait_agent<V: Send + 'static>(out: <livechat_smol::AgentClient as Exec>::Out<V>) -> Result<V, Error> {
+        smol::block_on(out)
+    }
+
+    fn cookie_jar(client: &CustomerClient) -> Option<livechat_core::identity::CookieJar> {
+        client.cookie_jar()
+    }
+}
+
+livechat_scenarios::identity_scenarios!(Smol);

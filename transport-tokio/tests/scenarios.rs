@@ -66,3 +66,32 @@ impl livechat_scenarios::Transport for Tokio {
 }
 
 livechat_scenarios::scenarios!(Tokio);
+
+impl livechat_scenarios::identity::IdentityTransport for Tokio {
+    type Agent = livechat_tokio::AgentClient;
+
+    fn start_agent(
+        config: livechat_core::agent::AgentConfig,
+        provider: Option<livechat_scenarios::identity::Provider>,
+    ) -> livechat_tokio::AgentClient {
+        let _guard = RT.enter();
+        let mut options = livechat_tokio::AgentOptions::default();
+        if let Some(p) = provider {
+            options = options.credentials_provider(move || {
+                let r = p();
+                async move { r }
+            });
+        }
+        livechat_tokio::AgentClient::start(config, options).expect("valid agent config")
+    }
+
+    fn wait_agent<V: Send + 'static>(out: <livechat_tokio::AgentClient as Exec>::Out<V>) -> Result<V, Error> {
+        RT.block_on(out)
+    }
+
+    fn cookie_jar(client: &CustomerClient) -> Option<livechat_core::identity::CookieJar> {
+        client.cookie_jar()
+    }
+}
+
+livechat_scenarios::identity_scenarios!(Tokio);

@@ -150,4 +150,15 @@ pub trait AgentApi: Exec + Listen<Event = AgentEvent> {
     fn mark_events_as_seen(&self, chat_id: &str, seen_up_to: &str) -> Self::Out<Empty> {
         self.call(&MarkEventsAsSeen::new(chat_id, seen_up_to))
     }
+
+    /// `update_session`: swap the credentials on the running session (a new OAuth token
+    /// before the old one expires). Connected, they are in use once the service accepts
+    /// them; if it refuses, the call fails with its error and the session keeps the old
+    /// ones. Not connected, they replace the old ones for the next login. Give an
+    /// [`ExpiringCredentials`](super::ExpiringCredentials) (or plain [`AgentCredentials`](super::AgentCredentials)).
+    /// To have this done for you before expiry, give a credentials provider in the
+    /// transport's agent options.
+    fn update_session(&self, credentials: impl Into<super::ExpiringCredentials>) -> Self::Out<Empty> {
+        self.exec("update_session", Op::UpdateSession { credentials: credentials.into() })
+    }
 }

@@ -24,6 +24,14 @@ pub struct AgentConfig {
     /// Organization, endpoint, API version, timeouts, limits, keepalive, backoff.
     pub connection: ConnectionConfig,
     pub credentials: AgentCredentials,
+    /// How long `credentials` stay valid from the session's start (an OAuth token's
+    /// `expires_in`); `None`: they do not expire (a PAT) or it is unknown. With a lifetime
+    /// and [`AgentConfig::renew_credentials`], new credentials are asked for ahead of it.
+    pub credentials_expire_in: Option<std::time::Duration>,
+    /// Ask for new credentials (`Output::FetchToken`) ahead of their expiry and after the
+    /// service refused them, instead of retrying the old ones. The transports set it when
+    /// the application gives a credentials provider in the agent options.
+    pub renew_credentials: bool,
     /// `login.timezone`.
     pub timezone: Option<String>,
     /// `login.reconnect`: restore the last known routing status instead of the default.
@@ -40,6 +48,8 @@ impl AgentConfig {
         AgentConfig {
             connection: ConnectionConfig::new(organization_id, Endpoint::Region("us".into())),
             credentials,
+            credentials_expire_in: None,
+            renew_credentials: false,
             timezone: None,
             reconnect: None,
             away: None,
@@ -56,6 +66,12 @@ impl AgentConfig {
     /// Builder: another API version (`"3.5"`, `"v3.7"`, …); checked by [`AgentConfig::validate`].
     pub fn with_api_version(mut self, version: impl Into<String>) -> AgentConfig {
         self.connection.api_version = version.into();
+        self
+    }
+
+    /// Builder: the credentials' lifetime (see [`AgentConfig::credentials_expire_in`]).
+    pub fn with_credentials_expiry(mut self, expires_in: std::time::Duration) -> AgentConfig {
+        self.credentials_expire_in = Some(expires_in);
         self
     }
 
@@ -79,6 +95,8 @@ impl fmt::Debug for AgentConfig {
         f.debug_struct("AgentConfig")
             .field("connection", &self.connection)
             .field("credentials", &self.credentials)
+            .field("credentials_expire_in", &self.credentials_expire_in)
+            .field("renew_credentials", &self.renew_credentials)
             .field("timezone", &self.timezone)
             .field("reconnect", &self.reconnect)
             .field("away", &self.away)

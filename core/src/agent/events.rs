@@ -120,6 +120,10 @@ macro_rules! agent_events {
             /// One connection attempt failed (refused, DNS, TLS, handshake, a login error);
             /// the session tries again after `retry_in`.
             ConnectFailed(crate::engine::ConnectFailed),
+            /// Renewing the credentials ahead of their expiry failed (the provider failed,
+            /// or the service refused what it gave); the session keeps the old ones and
+            /// tries again later (`crate::refresh`).
+            CredentialsRefreshFailed { error: crate::error::Error },
             $( $(#[$doc])* $variant($payload), )*
             /// A push without a typed variant (undocumented payload or unknown action), raw.
             Push { action: String, payload: Value },
@@ -135,6 +139,7 @@ macro_rules! agent_events {
             ConnectionRecovered,
             FrameRejected,
             ConnectFailed,
+            CredentialsRefreshFailed,
             $( $variant, )*
             Push,
         }
@@ -149,6 +154,7 @@ macro_rules! agent_events {
                     AgentEventKind::ConnectionRecovered => "connection_recovered",
                     AgentEventKind::FrameRejected => "frame_rejected",
                     AgentEventKind::ConnectFailed => "connect_failed",
+                    AgentEventKind::CredentialsRefreshFailed => "credentials_refresh_failed",
                     $( AgentEventKind::$variant => $wire, )*
                     AgentEventKind::Push => "push",
                 }
@@ -159,6 +165,7 @@ macro_rules! agent_events {
                 AgentEventKind::Ready, AgentEventKind::Disconnected,
                 AgentEventKind::ConnectionUnstable, AgentEventKind::ConnectionRecovered,
                 AgentEventKind::FrameRejected, AgentEventKind::ConnectFailed,
+                AgentEventKind::CredentialsRefreshFailed,
                 $( AgentEventKind::$variant, )*
                 AgentEventKind::Push,
             ];
@@ -181,6 +188,7 @@ macro_rules! agent_events {
                     AgentEvent::ConnectionRecovered => AgentEventKind::ConnectionRecovered,
                     AgentEvent::FrameRejected { .. } => AgentEventKind::FrameRejected,
                     AgentEvent::ConnectFailed(_) => AgentEventKind::ConnectFailed,
+                    AgentEvent::CredentialsRefreshFailed { .. } => AgentEventKind::CredentialsRefreshFailed,
                     $( AgentEvent::$variant(_) => AgentEventKind::$variant, )*
                     AgentEvent::Push { .. } => AgentEventKind::Push,
                 }

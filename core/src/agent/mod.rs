@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod disconnect;
 pub mod events;
 pub mod pushes;
+pub mod renew;
 pub mod session;
 
 pub use api::{AgentApi, Exec};
@@ -17,6 +18,7 @@ pub use config::{AgentConfig, ConnectionConfig, Endpoint, Keepalive};
 pub use credentials::AgentCredentials;
 pub use disconnect::{Delay, DisconnectReason, Reaction};
 pub use events::{AgentEvent, AgentEventKind, Disconnected, License, MyProfile, Ready};
+pub use renew::ExpiringCredentials;
 pub use session::{AgentSession, AgentSide, ConnectionId, Output, RequestId, RequestOptions, State};
 
 pub use crate::model::Recipients;

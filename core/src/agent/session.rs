@@ -44,7 +44,13 @@ pub const MAX_LIST_LIMIT: u64 = 100;
 
 /// The agent half of the protocol (see the module docs).
 pub struct AgentSide {
-    credentials: AgentCredentials,
+    pub(crate) credentials: AgentCredentials,
+    /// When `credentials` expire, if they do.
+    pub(crate) expires_at: Option<Instant>,
+    /// Ask for new credentials rather than retry refused or expiring ones.
+    pub(crate) renewable: bool,
+    /// `update_session`s waiting for their answer.
+    pub(crate) swaps: Vec<super::renew::Swap>,
     timezone: Option<String>,
     reconnect: Option<bool>,
     away: Option<bool>,
@@ -223,8 +229,14 @@ impl Side for AgentSide {
         None
     }
 
-    fn provide_token(&mut self, now: Instant, _fresh: bool) -> Option<Token> {
-        Some(self.credentials.token(now))
+    /// `fresh`: the service refused the credentials or they are about to expire. With a
+    /// provider (`renewable`) the engine then asks for new ones (`Output::FetchToken`);
+    /// without one the same credentials are tried again.
+    fn provide_token(&mut self, now: Instant, fresh: bool) -> Option<Token> {
+        if fresh && self.renewable {
+            return None;
+        }
+        Some(self.current_token(now))
     }
 }
 
@@ -237,6 +249,9 @@ impl Engine<AgentSide> {
         config.validate()?;
         let side = AgentSide {
             credentials: config.credentials,
+            expires_at: config.credentials_expire_in.and_then(|d| now.checked_add(d)),
+            renewable: config.renew_credentials,
+            swaps: Vec::new(),
             timezone: config.timezone,
             reconnect: config.reconnect,
             away: config.away,
@@ -259,12 +274,17 @@ impl Engine<AgentSide> {
 
     /// Replace the credentials (e.g. a new OAuth token before the old one expires). Used by
     /// every later login; when connected, also sent now with `update_session` (whose id is
-    /// returned) so the open socket outlives the old token.
-    pub fn set_credentials(&mut self, now: Instant, credentials: AgentCredentials) -> Option<RequestId> {
-        let value = credentials.authorization_value();
-        let token = credentials.token(now);
-        self.side_mut().credentials = credentials;
-        self.handle_token(now, Ok(token));
+    /// returned) so the open socket outlives the old token. Unlike
+    /// [`AgentSession::update_session`] the new credentials are in use at once, whatever
+    /// the service answers.
+    pub fn set_credentials(
+        &mut self,
+        now: Instant,
+        credentials: impl Into<super::renew::ExpiringCredentials>,
+    ) -> Option<RequestId> {
+        let c = credentials.into();
+        let value = c.credentials.authorization_value();
+        self.install_credentials(now, c, None);
         (self.state() == State::Connected).then(|| {
             self.request(now, "update_session", json!({ "token": value }), RequestOptions::default())
         })

@@ -50,6 +50,11 @@ macro_rules! customer_events {
             CustomerId(String),
             /// A later token named another customer. Per-customer state was cleared.
             IdentityChanged { previous_id: String, new_id: String },
+            /// The login response named another customer than the token (`token_customer_id`
+            /// is the token's `entity_id`, `login_customer_id` what the server logged in).
+            /// The login was not accepted: nothing was sent as that customer, and the
+            /// session tries again after a backoff (see `CustomerSide::login_ok`).
+            IdentityMismatch { token_customer_id: String, login_customer_id: String },
             /// Nothing has been heard from the server for a while.
             ConnectionUnstable,
             /// Traffic resumed after [`Event::ConnectionUnstable`].
@@ -76,6 +81,7 @@ macro_rules! customer_events {
             Disconnected,
             CustomerId,
             IdentityChanged,
+            IdentityMismatch,
             ConnectionUnstable,
             ConnectionRecovered,
             AvailabilityUpdated,
@@ -94,6 +100,7 @@ macro_rules! customer_events {
                     EventKind::Disconnected => "disconnected",
                     EventKind::CustomerId => "customer_id",
                     EventKind::IdentityChanged => "identity_changed",
+                    EventKind::IdentityMismatch => "identity_mismatch",
                     EventKind::ConnectionUnstable => "connection_unstable",
                     EventKind::ConnectionRecovered => "connection_recovered",
                     EventKind::AvailabilityUpdated => "availability_updated",
@@ -108,7 +115,7 @@ macro_rules! customer_events {
             /// Every kind, in declaration order.
             pub const ALL: &'static [EventKind] = &[
                 EventKind::Connected, EventKind::Disconnected, EventKind::CustomerId,
-                EventKind::IdentityChanged, EventKind::ConnectionUnstable,
+                EventKind::IdentityChanged, EventKind::IdentityMismatch, EventKind::ConnectionUnstable,
                 EventKind::ConnectionRecovered, EventKind::AvailabilityUpdated,
                 EventKind::UserData, EventKind::FrameRejected, EventKind::ConnectFailed,
                 $( EventKind::$variant, )*
@@ -128,6 +135,7 @@ macro_rules! customer_events {
                     Event::Disconnected(_) => EventKind::Disconnected,
                     Event::CustomerId(_) => EventKind::CustomerId,
                     Event::IdentityChanged { .. } => EventKind::IdentityChanged,
+                    Event::IdentityMismatch { .. } => EventKind::IdentityMismatch,
                     Event::ConnectionUnstable => EventKind::ConnectionUnstable,
                     Event::ConnectionRecovered => EventKind::ConnectionRecovered,
                     Event::AvailabilityUpdated(_) => EventKind::AvailabilityUpdated,

@@ -140,6 +140,7 @@ impl Side for CustomerSide {
 
     fn login_ok(&mut self, payload: Value, out: &mut Vec<Event>) -> Result<(), String> {
         let resp: LoginResponse = serde_json::from_value(payload).map_err(|e| e.to_string())?;
+        self.check_login_identity(&resp, out)?;
         // Seed the active-chat map from the login response (the 4.0.2 SDK does not, so its
         // sneak peeks are dropped after a reconnect until list_chats is called).
         for c in &resp.chats {
@@ -275,6 +276,32 @@ impl CustomerSide {
         } else if self.active_chats.len() < MAX_TRACKED_CHATS || self.active_chats.contains(chat_id) {
             self.active_chats.insert(chat_id.to_string());
         }
+    }
+
+    /// The login response must name the customer the token is for.
+    ///
+    /// Choice: a login that names someone else is *not* accepted. The session reports
+    /// [`Event::IdentityMismatch`], does not become connected, sends nothing (queued calls
+    /// were made for the token's customer and must not be sent as another one: that would
+    /// show one customer's messages under another's name), closes the socket and tries
+    /// again after the login backoff, as after any login it cannot use; a mix-up on the
+    /// server side may well be gone by then. Queued calls stay bounded by their deadline.
+    /// An application that wants to stop at once calls `destroy()` on the event. A token
+    /// that names nobody (an empty `entity_id`, e.g. a hand-made static token) is not
+    /// checked.
+    fn check_login_identity(&self, resp: &LoginResponse, out: &mut Vec<Event>) -> Result<(), String> {
+        let Some(expected) = self.customer_id.as_deref().filter(|id| !id.is_empty()) else { return Ok(()) };
+        let named = [Some(resp.customer.id.as_str()), resp.customer_id.as_deref()];
+        let Some(other) = named.into_iter().flatten().find(|id| !id.is_empty() && *id != expected) else {
+            return Ok(());
+        };
+        out.push(Event::IdentityMismatch {
+            token_customer_id: expected.to_string(),
+            login_customer_id: other.to_string(),
+        });
+        Err(format!(
+            "the login names customer {other:?} but the token is for {expected:?}; not logged in as them"
+        ))
     }
 
     fn observe_chat(&mut self, chat: &Value, out: &mut Vec<Event>) {

@@ -23,6 +23,7 @@
 
 pub mod config;
 mod connection;
+mod credentials;
 mod exactly_once;
 mod failure;
 mod history;
