@@ -18,6 +18,7 @@ pub mod error;
 pub mod http;
 pub mod hub;
 pub mod identity;
+pub mod log;
 pub mod model;
 pub mod request;
 mod timer;
