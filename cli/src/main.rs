@@ -35,12 +35,18 @@ enum Command {
     Load(load::Args),
 }
 
+/// `--debug`: our crates' frames (redacted) and decisions.
+const DEBUG_DIRECTIVES: &str = "livechat_tokio=debug,livechat_smol=debug,livechat_blocking=debug";
+
 fn init_tracing(debug: bool) {
-    let filter = if debug {
-        tracing_subscriber::EnvFilter::new("livechat_tokio=debug,livechat_smol=debug,livechat_blocking=debug")
+    // Whatever RUST_LOG says, the dependencies that log tokens below `info` (tungstenite
+    // frames, ureq headers and bodies, …) are capped: see `livechat_core::log`.
+    let directives = if debug {
+        livechat_core::log::capped_directives(Some(DEBUG_DIRECTIVES), "warn")
     } else {
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into())
+        livechat_core::log::env_directives("warn")
     };
+    let filter = tracing_subscriber::EnvFilter::new(directives);
     let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).try_init();
 }
 

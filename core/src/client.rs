@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::agent::AgentSide;
 use crate::customer::CustomerSide;
-use crate::engine::{ConnectionId, Engine, HistoryId, Output, RequestId, RequestOptions, Side};
+use crate::engine::{ConnectionId, Engine, HistoryId, Output, RequestId, RequestOptions, Side, State};
 use crate::error::{Error, ErrorCode};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::hub::{Completions, EventHub, Kinded};
@@ -364,14 +364,19 @@ where
         self.io.pop_front()
     }
 
-    /// The transport is going away: every waiting caller gets `err`.
+    /// The transport is going away: every waiting caller gets `err`, and the event hub is
+    /// closed (every stream ends, see [`EventHub::close`]).
     pub fn shutdown(&mut self, now: Instant, err: &Error) {
         self.session.destroy(now);
         self.pump(now);
         self.completions.fail_all(err);
-        if let Ok(mut hub) = self.hub.lock() {
-            hub.clear();
-        }
+        crate::hub::lock(&self.hub).close();
+    }
+
+    /// Whether the session is destroyed (by `destroy()` or by itself): a transport may end
+    /// its task or thread then, with [`Driver::shutdown`].
+    pub fn is_destroyed(&self) -> bool {
+        self.session.state() == State::Destroyed
     }
 
     /// Ask for a token: from the token source (an HTTP request, or a cached token at once)
@@ -474,6 +479,11 @@ where
             for cb in callbacks {
                 cb(&event);
             }
+        }
+        if self.is_destroyed() {
+            // After the last events were delivered: streams end, listeners go, and streams
+            // or listeners added later are dropped at once (a destroyed session emits nothing).
+            crate::hub::lock(&self.hub).close();
         }
     }
 }

@@ -72,6 +72,8 @@ pub struct EventHub<E: Kinded> {
     backlog: Option<VecDeque<E>>,
     /// Backlog events a new callback still has to be run with (see [`EventHub::take_replay`]).
     replay: Vec<(Callback<E>, E)>,
+    /// Closed for good ([`EventHub::close`]): nothing registers any more.
+    closed: bool,
 }
 
 impl<E: Kinded> Default for EventHub<E> {
@@ -82,6 +84,7 @@ impl<E: Kinded> Default for EventHub<E> {
             subscribers: Vec::new(),
             backlog: Some(VecDeque::new()),
             replay: Vec::new(),
+            closed: false,
         }
     }
 }
@@ -90,6 +93,10 @@ impl<E: Kinded + Clone> EventHub<E> {
     fn add(&mut self, kind: Option<E::Kind>, once: bool, callback: Callback<E>) -> ListenerId {
         self.next += 1;
         let id = ListenerId(self.next);
+        if self.closed {
+            // The client is destroyed: no event will ever come.
+            return id;
+        }
         let mut keep = true;
         for e in self.backlog.take().unwrap_or_default() {
             if keep && kind.is_none_or(|k| k == e.kind()) {
@@ -135,7 +142,7 @@ impl<E: Kinded + Clone> EventHub<E> {
         self.listeners.retain(|l| l.kind != Some(kind));
     }
 
-    /// Remove every callback and subscriber (what `destroy` does).
+    /// Remove every callback and subscriber. Later ones are still taken.
     pub fn clear(&mut self) {
         self.listeners.clear();
         self.subscribers.clear();
@@ -143,9 +150,28 @@ impl<E: Kinded + Clone> EventHub<E> {
         self.replay.clear();
     }
 
-    /// Add a subscriber queue (a transport wraps its bounded channel's `try_send`). The
-    /// first one receives the backlog first.
+    /// Close the hub for good (what `destroy` does, and what a session that destroyed
+    /// itself gets): every callback and subscriber is removed, so each subscriber queue
+    /// loses its sender and its stream ends; callbacks and subscribers added later are
+    /// dropped at once (a stream taken after `destroy` ends at once too).
+    pub fn close(&mut self) {
+        self.clear();
+        self.closed = true;
+    }
+
+    /// Whether [`EventHub::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Add a subscriber queue (a transport wraps its bounded channel's `try_send`; the
+    /// closure owns the channel's only sender, so dropping it ends the subscriber's stream).
+    /// The first one receives the backlog first. On a closed hub the closure is dropped at
+    /// once.
     pub fn subscribe(&mut self, mut deliver: impl FnMut(&E) -> Delivery + Send + 'static) {
+        if self.closed {
+            return;
+        }
         for e in self.backlog.take().unwrap_or_default() {
             deliver(&e);
         }
@@ -178,6 +204,9 @@ impl<E: Kinded + Clone> EventHub<E> {
 
     /// Offer the event to every subscriber queue, dropping closed ones.
     pub fn deliver(&mut self, event: &E) {
+        if self.closed {
+            return;
+        }
         if let Some(backlog) = &mut self.backlog {
             if backlog.len() == BACKLOG {
                 backlog.pop_front();
@@ -440,6 +469,36 @@ mod tests {
         client.once(EventKind::ConnectionUnstable, move |_| *c.lock().unwrap() += 1);
         lock(client.hub()).emit(&Event::ConnectionUnstable);
         assert_eq!(*n.lock().unwrap(), 1);
+        assert_eq!(lock(client.hub()).listener_count(), 0);
+    }
+
+    #[test]
+    fn a_closed_hub_drops_everything_and_takes_nothing_new() {
+        let client = Client(Arc::new(Mutex::new(EventHub::default())));
+        let before = Arc::new(Mutex::new(0));
+        let b = before.clone();
+        lock(client.hub()).subscribe(move |_| {
+            *b.lock().unwrap() += 1;
+            Delivery::Delivered
+        });
+        client.on_any(|_| {});
+        lock(client.hub()).close();
+        assert!(lock(client.hub()).is_closed());
+        assert_eq!(lock(client.hub()).listener_count(), 0);
+        assert_eq!(lock(client.hub()).subscriber_count(), 0);
+        // Added after the close: dropped at once (a subscriber's sender goes with it).
+        let gone = Arc::new(());
+        let g = gone.clone();
+        lock(client.hub()).subscribe(move |_| {
+            let _ = &g;
+            Delivery::Delivered
+        });
+        assert_eq!(Arc::strong_count(&gone), 1, "the late subscriber was dropped");
+        let called = Arc::new(Mutex::new(0));
+        let c = called.clone();
+        client.on_any(move |_| *c.lock().unwrap() += 1);
+        lock(client.hub()).emit(&Event::ConnectionUnstable);
+        assert_eq!((*before.lock().unwrap(), *called.lock().unwrap()), (0, 0));
         assert_eq!(lock(client.hub()).listener_count(), 0);
     }
 

@@ -21,6 +21,7 @@ pub mod http;
 pub mod hub;
 pub mod identity;
 pub mod jar;
+pub mod log;
 pub mod model;
 pub mod refresh;
 pub mod request;

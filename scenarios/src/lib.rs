@@ -26,6 +26,13 @@ use serde_json::{Value, json};
 
 mod guarantees;
 pub use guarantees::*;
+mod hostile;
+pub mod servers;
+
+pub use hostile::{
+    a_server_that_stops_reading_cannot_freeze_the_client, destroy_ends_every_stream_and_removes_listeners,
+    stalled_connects_are_cancelled_and_their_sockets_closed,
+};
 
 /// How a transport is driven by the scenarios.
 pub trait Transport: 'static {
@@ -47,6 +54,23 @@ pub trait Transport: 'static {
     ) -> (Result<String, Error>, Vec<f64>);
     /// The token the client currently uses (`None` before the first one arrived).
     fn token(client: &Self::Client) -> Option<Token>;
+    /// A new event stream (receiver, iterator) of the client, read with a deadline.
+    fn events(client: &Self::Client) -> Box<dyn EventSource>;
+}
+
+/// A transport's event stream, read from plain blocking code.
+pub trait EventSource: Send {
+    /// The next event, waiting at most `limit`.
+    fn next_within(&mut self, limit: Duration) -> Next;
+}
+
+/// What [`EventSource::next_within`] found.
+#[derive(Debug)]
+pub enum Next {
+    Event(Event),
+    /// The stream ended (the client is destroyed or gone).
+    Ended,
+    TimedOut,
 }
 
 /// A simulator and an organization for one scenario.
@@ -303,15 +327,20 @@ pub fn reconnect_completes_calls_queued_meanwhile<T: Transport>() {
     assert_eq!(chat_now.properties.get("rs").and_then(|m| m.get("queued")), Some(&json!(true)));
 }
 
-/// `customer_banned` destroys the client: later calls fail with the cause, CUSTOMER_BANNED.
+/// `customer_banned` destroys the client: later calls fail with the cause, CUSTOMER_BANNED,
+/// and, as after `destroy()`, every stream ends (taken before or after) and no listener is left.
 pub fn banned_customer_destroys_the_client<T: Transport>() {
     let env = Env::new("banned");
     let (client, mut events) = env.customer::<T>();
+    let mut before = T::events(&client);
     let customer = T::wait(client.get_customer()).expect("get_customer");
     env.sim.control().disconnect_customer(Some(&customer.id), "customer_banned", None);
     events.wait_for("disconnected (destroyed)", |e| matches!(e, Event::Disconnected(d) if d.destroyed));
     let err = T::wait(client.get_customer()).expect_err("a destroyed client refuses calls");
     assert_eq!(err.code, livechat_core::ErrorCode::CustomerBanned, "{err}");
+    hostile::assert_ended(&mut before, "a stream taken before the session destroyed itself");
+    hostile::assert_ended(&mut T::events(&client), "a stream taken after");
+    assert_eq!(hostile::lock_count(&client), (0, 0), "no listener or subscriber is left");
 }
 
 /// Every property method: update and delete chat, thread and event properties, each seen
@@ -782,6 +811,9 @@ macro_rules! scenarios {
             a_server_dropping_every_login_is_not_hammered,
             a_hostile_region_in_a_login_error_is_refused,
             oversized_frames_are_refused_and_the_session_goes_on,
+            destroy_ends_every_stream_and_removes_listeners,
+            stalled_connects_are_cancelled_and_their_sockets_closed,
+            a_server_that_stops_reading_cannot_freeze_the_client,
         );
     };
     (@tests $t:ty; $($name:ident,)*) => {

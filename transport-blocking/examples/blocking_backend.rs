@@ -50,8 +50,9 @@ fn customer(
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Dependencies capped at `info` whatever RUST_LOG says: below it they log tokens.
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_env_filter(tracing_subscriber::EnvFilter::new(livechat_core::log::env_directives("warn")))
         .with_writer(std::io::stderr)
         .try_init();
     let (_sim, url) = match std::env::args().nth(1) {

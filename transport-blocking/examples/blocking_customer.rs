@@ -14,8 +14,9 @@ use livechat_core::model::ChatEvent;
 use livechat_sim::{SimConfig, SimThread};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Dependencies capped at `info` whatever RUST_LOG says: below it they log tokens.
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_env_filter(tracing_subscriber::EnvFilter::new(livechat_core::log::env_directives("warn")))
         .with_writer(std::io::stderr)
         .try_init();
     // Keep the simulator (if we start one) alive until the end.

@@ -73,6 +73,11 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Dependencies capped at `info` whatever RUST_LOG says: below it they log tokens.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(livechat_core::log::env_directives("warn")))
+        .with_writer(std::io::stderr)
+        .try_init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let calls: usize = args.first().map_or(Ok(200), |a| a.parse())?;
     let clients: usize = args.get(1).map_or(Ok(1000), |a| a.parse())?;

@@ -33,6 +33,10 @@ pub struct AgentOptions {
     /// Where new credentials come from before the old ones expire (see
     /// [`AgentOptions::credentials_provider`]).
     pub credentials_provider: Option<Arc<dyn CredentialsProvider>>,
+    /// How long one socket write may wait for the server to take our bytes; past it the
+    /// socket is judged dead, closed and reconnected ([`livechat_core::wire::WRITE_TIMEOUT`]
+    /// by default). Connects are bounded by the session's `login_timeout`.
+    pub write_timeout: std::time::Duration,
     /// How long a call blocks at most before it returns `REQUEST_TIMEOUT`. `None`: the
     /// session's `request_timeout + queue_timeout` plus 5 s, so the session's own timeouts
     /// normally answer first.
@@ -47,6 +51,7 @@ impl Default for AgentOptions {
             max_message_size: livechat_core::wire::MAX_FRAME_LEN,
             tls: None,
             command_buffer: 1024,
+            write_timeout: livechat_core::wire::WRITE_TIMEOUT,
             call_timeout: None,
             credentials_provider: None,
         }
@@ -108,6 +113,7 @@ impl From<&AgentOptions> for DriverOptions {
             max_message_size: o.max_message_size,
             tls: o.tls.clone(),
             command_buffer: o.command_buffer,
+            write_timeout: o.write_timeout,
         }
     }
 }

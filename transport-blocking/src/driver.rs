@@ -32,7 +32,7 @@
 //! * **Non-blocking only while reading.** The read loop puts the socket in non-blocking mode
 //!   and back to blocking mode before anything is written. Writes (calls, and the closing
 //!   handshake on a helper thread) therefore keep their blocking semantics with a write
-//!   timeout ([`WRITE_TIMEOUT`]: a socket that refuses our bytes that long is judged dead),
+//!   timeout (`write_timeout`, [`livechat_core::wire::WRITE_TIMEOUT`] by default: a socket that refuses our bytes that long is judged dead),
 //!   instead of needing writable interest, a queue of unwritten frames and a stall timer of
 //!   their own. tungstenite keeps a partial frame across `WouldBlock`, and keeps a pong (or
 //!   the reply to a close) that a non-blocking read could not write; the flush after each
@@ -50,9 +50,9 @@
 //! handshake), HTTP (token grants), identity providers and the closing handshake each run on
 //! a short-lived helper thread that reports back through the command channel.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::io::ErrorKind;
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{
@@ -67,15 +67,15 @@ use livechat_core::engine::{ConnectionId, Engine, Side, State};
 use livechat_core::http::HttpResponse;
 use livechat_core::hub::{EventHub, Kinded};
 use livechat_core::token::Token;
-use livechat_core::wire::redact;
+use livechat_core::wire::{self, redact};
 use livechat_core::{Error, ErrorCode};
 use polling::{Event, Events, Poller};
-use tungstenite::client::IntoClientRequest;
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
 use crate::IdentityProvider;
+use crate::connect::{Cancel, Limits, connect};
 
 /// What the driver thread needs from a client's options (customer or agent).
 #[derive(Clone)]
@@ -84,6 +84,7 @@ pub(crate) struct DriverOptions {
     pub(crate) max_message_size: usize,
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
     pub(crate) command_buffer: usize,
+    pub(crate) write_timeout: Duration,
 }
 
 impl From<&crate::ClientOptions> for DriverOptions {
@@ -93,16 +94,15 @@ impl From<&crate::ClientOptions> for DriverOptions {
             max_message_size: o.max_message_size,
             tls: o.tls.clone(),
             command_buffer: o.command_buffer,
+            write_timeout: o.write_timeout,
         }
     }
 }
 
 pub(crate) type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
 
-/// How long a socket may refuse to take our bytes before it is judged dead.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the closing handshake may take.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+const CLOSE_TIMEOUT: Duration = wire::CLOSE_TIMEOUT;
 /// Commands taken per round before the socket is read.
 const COMMAND_BATCH: usize = 64;
 /// Messages read per round before the commands are looked at again.
@@ -334,7 +334,7 @@ where
             provider,
             handshake_timeout,
             socket: None,
-            opening: HashSet::new(),
+            opening: HashMap::new(),
             backlog: false,
             wakeups: wakeups.clone(),
         }),
@@ -393,8 +393,9 @@ where
     /// Registered with `poller` for as long as it is here: taken out only through
     /// [`release`].
     socket: Option<Socket>,
-    /// Sockets being opened by helper threads and still wanted by the session.
-    opening: HashSet<ConnectionId>,
+    /// Sockets being opened by helper threads and still wanted by the session, each
+    /// cancelled (its socket shut down) when the session gives up on it.
+    opening: HashMap<ConnectionId, Cancel>,
     /// A batch ran full last round: look again before sleeping.
     backlog: bool,
     wakeups: Arc<AtomicU64>,
@@ -666,7 +667,7 @@ where
         match cmd {
             Command::Op(op, done) => self.driver.submit(now, op, done),
             Command::Opened(conn, ws) => {
-                if self.opening.remove(&conn) {
+                if self.opening.remove(&conn).is_some() {
                     if let Some(old) = self.socket.take() {
                         close_in_background(release(&self.poller, old));
                     }
@@ -685,9 +686,11 @@ where
                 }
             }
             Command::OpenFailed(conn, reason) => {
-                self.opening.remove(&conn);
+                // The reason (DNS, refused, TLS, timeout …) goes to the session as is.
                 tracing::debug!(conn = conn.0, %reason, "connect failed");
-                self.driver.handle_closed(now, conn, None, &reason);
+                if self.opening.remove(&conn).is_some() {
+                    self.driver.handle_closed(now, conn, None, &reason);
+                }
             }
             Command::Http(id, result) => self.driver.handle_http(now, id, result),
             Command::Token(result) => self.driver.handle_token(now, result),
@@ -702,16 +705,20 @@ where
             match action {
                 IoAction::Open { conn, url } => {
                     tracing::debug!(%url, conn = conn.0, "connecting");
-                    self.opening.insert(conn);
+                    // A newer connection replaces any attempt still running.
+                    self.cancel_connects();
+                    let cancel = Cancel::default();
+                    self.opening.insert(conn, cancel.clone());
                     let tx = self.to_self.clone();
                     let config = WebSocketConfig::default()
                         .read_buffer_size(livechat_core::wire::SOCKET_READ_BUFFER)
                         .max_message_size(Some(self.options.max_message_size))
                         .max_frame_size(Some(self.options.max_message_size));
                     let tls = self.options.tls.clone();
-                    let timeout = self.handshake_timeout;
+                    let limits =
+                        Limits { connect: self.handshake_timeout, write: self.options.write_timeout };
                     helper("livechat-connect", move || {
-                        let msg = match connect(&url, config, tls, timeout) {
+                        let msg = match connect(&url, config, tls, limits, &cancel) {
                             Ok(ws) => Command::Opened(conn, Box::new(ws)),
                             Err(e) => Command::OpenFailed(conn, e),
                         };
@@ -729,11 +736,21 @@ where
                         _ => None,
                     };
                     if let Some(e) = failed {
-                        self.socket_failed(conn, &format!("send failed: {e}"));
+                        let reason = match e {
+                            tungstenite::Error::Io(e)
+                                if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+                            {
+                                wire::write_timed_out(self.options.write_timeout)
+                            }
+                            e => format!("send failed: {e}"),
+                        };
+                        self.socket_failed(conn, &reason);
                     }
                 }
                 IoAction::Close { conn } => {
-                    self.opening.remove(&conn);
+                    if let Some(cancel) = self.opening.remove(&conn) {
+                        cancel.cancel();
+                    }
                     if self.socket.as_ref().is_some_and(|s| s.conn == conn)
                         && let Some(s) = self.socket.take()
                     {
@@ -762,12 +779,20 @@ where
         }
     }
 
+    /// Cancel every connect still running on a helper thread.
+    fn cancel_connects(&mut self) {
+        for (_, cancel) in self.opening.drain() {
+            cancel.cancel();
+        }
+    }
+
     /// Every handle is gone or the session is destroyed: fail waiting callers, end the
-    /// event receivers, close the socket (bounded) and let the thread end.
+    /// event receivers, cancel connects, close the socket (bounded) and let the thread end.
     fn finish(mut self) {
         tracing::debug!("driver thread ending");
         self.driver.shutdown(Instant::now(), &destroyed());
         while self.driver.poll_io().is_some() {}
+        self.cancel_connects();
         if let Some(s) = self.socket.take() {
             close(release(&self.poller, s));
         }
@@ -817,42 +842,6 @@ fn close(mut ws: Ws) {
 /// Close off the driver thread so it never waits for a peer.
 fn close_in_background(ws: Ws) {
     helper("livechat-close", move || close(ws));
-}
-
-/// DNS, TCP, TLS and the WebSocket handshake, each bounded by `timeout`.
-fn connect(
-    url: &str,
-    config: WebSocketConfig,
-    tls: Option<Arc<rustls::ClientConfig>>,
-    timeout: Duration,
-) -> Result<Ws, String> {
-    let request = url.into_client_request().map_err(|e| e.to_string())?;
-    let uri = request.uri();
-    let host = uri.host().ok_or_else(|| format!("no host in {url}"))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
-    let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("wss") { 443 } else { 80 });
-    let addrs = (host.as_str(), port).to_socket_addrs().map_err(|e| format!("resolving {host}: {e}"))?;
-    let mut last = format!("no address for {host}");
-    let mut stream = None;
-    for addr in addrs {
-        match TcpStream::connect_timeout(&addr, timeout) {
-            Ok(s) => {
-                stream = Some(s);
-                break;
-            }
-            Err(e) => last = format!("connecting to {addr}: {e}"),
-        }
-    }
-    let stream = stream.ok_or(last)?;
-    let _ = stream.set_nodelay(true);
-    stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
-    stream.set_write_timeout(Some(WRITE_TIMEOUT)).map_err(|e| e.to_string())?;
-    let connector = tls.map(tungstenite::Connector::Rustls);
-    match tungstenite::client_tls_with_config(request, stream, Some(config), connector) {
-        Ok((ws, _response)) => Ok(ws),
-        Err(tungstenite::HandshakeError::Failure(e)) => Err(e.to_string()),
-        Err(tungstenite::HandshakeError::Interrupted(_)) => Err("WebSocket handshake timed out".into()),
-    }
 }
 
 #[cfg(test)]
@@ -935,7 +924,8 @@ mod tests {
             let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
         });
         let url = format!("wss://127.0.0.1:{}/v3.6/customer/rtm/ws", addr.port());
-        match connect(&url, WebSocketConfig::default(), None, Duration::from_secs(5)) {
+        let limits = Limits { connect: Duration::from_secs(5), write: Duration::from_secs(5) };
+        match connect(&url, WebSocketConfig::default(), None, limits, &Cancel::default()) {
             Ok(_) => panic!("no TLS server there"),
             Err(err) => assert!(!err.is_empty()),
         }

@@ -25,6 +25,7 @@
 //! See the `driver` module docs for how the thread waits on the socket and on calls at once.
 
 mod agent;
+mod connect;
 mod driver;
 mod events;
 mod upload;
@@ -101,6 +102,10 @@ pub struct ClientOptions {
     pub tls: Option<Arc<rustls::ClientConfig>>,
     /// Calls waiting to reach the driver thread; more fail with `QUEUE_FULL`.
     pub command_buffer: usize,
+    /// How long one socket write may wait for the server to take our bytes; past it the
+    /// socket is judged dead, closed and reconnected ([`livechat_core::wire::WRITE_TIMEOUT`]
+    /// by default). Connects are bounded by the session's `login_timeout`.
+    pub write_timeout: std::time::Duration,
     /// How long a call blocks at most before it returns `REQUEST_TIMEOUT`. `None`: the
     /// session's `request_timeout + queue_timeout` plus 5 s, so the session's own timeouts
     /// normally answer first.
@@ -116,6 +121,7 @@ impl ClientOptions {
             max_message_size: livechat_core::wire::MAX_FRAME_LEN,
             tls: None,
             command_buffer: 1024,
+            write_timeout: livechat_core::wire::WRITE_TIMEOUT,
             call_timeout: None,
         }
     }

@@ -189,12 +189,15 @@ fn destroy_fails_a_pending_call_and_ends_receivers() {
     let e = agent.list_chats(ListChats::new()).unwrap_err();
     assert_eq!(e.code, ErrorCode::SdkDestroyed, "calls after destroy: {e:?}");
     agent.driver_thread().join();
-    let end = std::thread::spawn(move || events.into_iter().count());
+    let late = agent.events();
+    let end = std::thread::spawn(move || events.into_iter().count() + late.into_iter().count());
     let deadline = Instant::now() + WAIT;
     while !end.is_finished() {
-        assert!(Instant::now() < deadline, "the event receiver ended");
+        assert!(Instant::now() < deadline, "the event receivers (taken before and after destroy) ended");
         std::thread::sleep(Duration::from_millis(10));
     }
+    agent.on_any(|_| {});
+    assert_eq!(agent.hub().lock().unwrap().listener_count(), 0, "no listener registers after destroy");
     sim.control().clear_faults();
 
     // Queued before any login: a client whose server never answers.

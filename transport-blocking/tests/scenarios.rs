@@ -27,6 +27,20 @@ impl livechat_scenarios::Transport for Blocking {
         client.token()
     }
 
+    fn events(client: &CustomerClient) -> Box<dyn livechat_scenarios::EventSource> {
+        struct Source(livechat_blocking::EventReceiver);
+        impl livechat_scenarios::EventSource for Source {
+            fn next_within(&mut self, limit: std::time::Duration) -> livechat_scenarios::Next {
+                match self.0.recv_timeout(limit) {
+                    Ok(e) => livechat_scenarios::Next::Event(e),
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => livechat_scenarios::Next::Ended,
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => livechat_scenarios::Next::TimedOut,
+                }
+            }
+        }
+        Box::new(Source(client.events()))
+    }
+
     fn history(client: &CustomerClient, chat_id: &str) -> Vec<Result<HistoryPage, Error>> {
         client.chat_history(chat_id).collect()
     }

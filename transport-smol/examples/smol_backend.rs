@@ -74,6 +74,11 @@ async fn customer(n: usize, config: SessionConfig, identity: Identity) -> Result
 }
 
 fn main() -> Result<(), BoxError> {
+    // Dependencies capped at `info` whatever RUST_LOG says: below it they log tokens.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(livechat_core::log::env_directives("warn")))
+        .with_writer(std::io::stderr)
+        .try_init();
     let org = arg("--org").unwrap_or_else(|| "org-backend-example".into());
     let count: usize = arg("--customers").map(|c| c.parse()).transpose()?.unwrap_or(5);
     let agent_token = arg("--agent-token").unwrap_or_else(|| livechat_sim::DEFAULT_AGENT_TOKEN.into());

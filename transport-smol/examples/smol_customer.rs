@@ -38,6 +38,11 @@ fn arg(name: &str) -> Option<String> {
 }
 
 fn main() -> Result<(), BoxError> {
+    // Dependencies capped at `info` whatever RUST_LOG says: below it they log tokens.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(livechat_core::log::env_directives("warn")))
+        .with_writer(std::io::stderr)
+        .try_init();
     let org = arg("--org").unwrap_or_else(|| "org-example".into());
     // No endpoint: run the simulator on this process, on its own thread and port.
     let (sim, ws_url, http_url) = match arg("--endpoint") {

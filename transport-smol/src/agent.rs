@@ -35,6 +35,10 @@ pub struct AgentOptions {
     pub credentials_provider: Option<Arc<dyn CredentialsProvider>>,
     /// Calls waiting to reach the driver task; more fail at once with `QUEUE_FULL`.
     pub command_buffer: usize,
+    /// How long one socket write may wait for the server to take our bytes; past it the
+    /// socket is judged dead, closed and reconnected ([`livechat_core::wire::WRITE_TIMEOUT`]
+    /// by default). Connects are bounded by the session's `login_timeout`.
+    pub write_timeout: std::time::Duration,
 }
 
 impl Default for AgentOptions {
@@ -46,6 +50,7 @@ impl Default for AgentOptions {
             tls: None,
             command_buffer: 1024,
             credentials_provider: None,
+            write_timeout: livechat_core::wire::WRITE_TIMEOUT,
         }
     }
 }
@@ -106,6 +111,8 @@ impl From<&AgentOptions> for DriverOptions {
             max_message_size: o.max_message_size,
             tls: o.tls.clone(),
             command_buffer: o.command_buffer,
+            write_timeout: o.write_timeout,
+            connect_timeout: livechat_core::wire::CONNECT_TIMEOUT,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The driver task: owns the socket and the core driver (quinn's `ConnectionDriver` shape),
 //! on smol's global executor.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -18,7 +19,7 @@ use livechat_core::engine::{ConnectionId, Engine, Side};
 use livechat_core::http::HttpResponse;
 use livechat_core::hub::{EventHub, Kinded};
 use livechat_core::token::Token;
-use livechat_core::wire::redact;
+use livechat_core::wire::{self, redact};
 use livechat_core::{Error, ErrorCode};
 
 use crate::{ClientOptions, Command, IdentityProvider};
@@ -30,6 +31,11 @@ pub(crate) struct DriverOptions {
     pub max_message_size: usize,
     pub tls: Option<Arc<rustls::ClientConfig>>,
     pub command_buffer: usize,
+    /// Bound on every socket write.
+    pub write_timeout: Duration,
+    /// Bound on every connect (TCP, TLS, WebSocket handshake): the session's
+    /// `login_timeout`, set by [`spawn`].
+    pub connect_timeout: Duration,
 }
 
 impl From<&ClientOptions> for DriverOptions {
@@ -39,6 +45,8 @@ impl From<&ClientOptions> for DriverOptions {
             max_message_size: o.max_message_size,
             tls: o.tls.clone(),
             command_buffer: o.command_buffer,
+            write_timeout: o.write_timeout,
+            connect_timeout: wire::CONNECT_TIMEOUT,
         }
     }
 }
@@ -99,12 +107,14 @@ where
     // rustls needs a process-wide crypto provider for configs built without one (ureq's,
     // a caller's); ring builds with `cc` only. Ours below name the provider explicitly.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let options = DriverOptions { connect_timeout: session.config().login_timeout, ..options.clone() };
     let driver = Driver::new(session, tokens, Instant::now());
     let shared = driver.hub();
     let token = driver.current_token();
     let (tx, rx) = async_channel::unbounded();
-    smol::spawn(run(driver, rx, options.clone(), provider)).detach();
-    (Commands { tx, cap: options.command_buffer.max(1) }, shared, token)
+    let cap = options.command_buffer.max(1);
+    smol::spawn(run(driver, rx, options, provider)).detach();
+    (Commands { tx, cap }, shared, token)
 }
 
 struct Socket {
@@ -178,20 +188,46 @@ async fn connect(
     Ok(ws)
 }
 
-/// Close a socket in the background, giving the peer two seconds to answer.
-fn close_later(mut ws: Ws) {
-    smol::spawn(async move {
-        future::or(
-            async {
-                let _ = ws.close(None).await;
-            },
-            async {
-                Timer::after(Duration::from_secs(2)).await;
-            },
-        )
-        .await;
+/// `connect` within `limit`. Dropping the future (the task running it) drops the
+/// half-open socket, which closes it.
+async fn connect_within(
+    limit: Duration,
+    url: String,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    config: WebSocketConfig,
+) -> Result<Ws, String> {
+    future::or(connect(url, tls, config), async {
+        Timer::after(limit).await;
+        Err(wire::connect_timed_out(limit))
     })
-    .detach();
+    .await
+}
+
+/// Write one frame within `limit`; the reason the socket is dead otherwise.
+async fn write(ws: &mut Ws, text: String, limit: Duration) -> Result<(), String> {
+    future::or(async { ws.send(Message::text(text)).await.map_err(|e| format!("send failed: {e}")) }, async {
+        Timer::after(limit).await;
+        Err(wire::write_timed_out(limit))
+    })
+    .await
+}
+
+/// The closing handshake, bounded by [`wire::CLOSE_TIMEOUT`].
+async fn close(ws: &mut Ws) {
+    future::or(
+        async {
+            let _ = ws.close(None).await;
+        },
+        async {
+            Timer::after(wire::CLOSE_TIMEOUT).await;
+        },
+    )
+    .await;
+}
+
+/// Close a socket in the background.
+fn close_later(mut ws: Ws) {
+    smol::spawn(async move { close(&mut ws).await }).detach();
 }
 
 async fn run<S>(
@@ -208,9 +244,11 @@ async fn run<S>(
     let mut commands = pin!(commands);
     let mut internal = pin!(internal);
     let mut socket: Option<Socket> = None;
-    // The connection being opened: a connect that finishes after the core gave up on it
-    // (and maybe opened another) is closed, never mistaken for the current socket.
-    let mut opening: Option<ConnectionId> = None;
+    // Connects still wanted by the session. Dropping a task cancels it and closes its
+    // socket: done when the session gives up on it (a `Close` for it, a newer `Open`, the
+    // end of this task). A connect that finishes for a connection not in here is closed,
+    // never mistaken for the current socket.
+    let mut connecting: HashMap<ConnectionId, smol::Task<()>> = HashMap::new();
     // One timer, moved only when the core's deadline changes (quinn's `drive_timer`).
     let mut timer = Timer::never();
     let mut armed: Option<Instant> = None;
@@ -220,40 +258,45 @@ async fn run<S>(
         while let Some(action) = driver.poll_io() {
             match action {
                 IoAction::Open { conn, url } => {
-                    opening = Some(conn);
+                    // A newer connection replaces any attempt still running (dropped: cancelled).
+                    connecting.clear();
                     let tx = internal_tx.clone();
                     let tls = options.tls.clone();
                     let config = WebSocketConfig::default()
-                        .read_buffer_size(livechat_core::wire::SOCKET_READ_BUFFER)
+                        .read_buffer_size(wire::SOCKET_READ_BUFFER)
                         .max_message_size(Some(options.max_message_size))
                         .max_frame_size(Some(options.max_message_size));
+                    let limit = options.connect_timeout;
                     tracing::debug!(%url, conn = conn.0, "connecting");
-                    smol::spawn(async move {
-                        let msg = match connect(url, tls, config).await {
+                    let task = smol::spawn(async move {
+                        let msg = match connect_within(limit, url, tls, config).await {
                             Ok(ws) => Internal::Opened(conn, Box::new(ws)),
                             Err(e) => Internal::OpenFailed(conn, e),
                         };
                         let _ = tx.send(msg).await;
-                    })
-                    .detach();
+                    });
+                    connecting.insert(conn, task);
                 }
                 IoAction::Send { conn, text } => {
                     if options.debug_frames {
                         tracing::debug!(conn = conn.0, frame = %redact(&text), "send");
                     }
                     let failed = match socket.as_mut() {
-                        Some(s) if s.conn == conn => s.ws.send(Message::text(text)).await.err(),
+                        Some(s) if s.conn == conn => {
+                            write(&mut s.ws, text, options.write_timeout).await.err()
+                        }
                         _ => None,
                     };
-                    if let Some(e) = failed {
+                    if let Some(reason) = failed {
+                        // Dropped, not closed: a peer that does not read gets no closing handshake.
                         socket = None;
-                        driver.handle_closed(Instant::now(), conn, None, &e.to_string());
+                        tracing::debug!(conn = conn.0, %reason, "socket write failed");
+                        driver.handle_closed(Instant::now(), conn, None, &reason);
                     }
                 }
                 IoAction::Close { conn } => {
-                    if opening == Some(conn) {
-                        opening = None;
-                    }
+                    // Cancels a connect still running (its socket is closed).
+                    connecting.remove(&conn);
                     if socket.as_ref().is_some_and(|s| s.conn == conn)
                         && let Some(s) = socket.take()
                     {
@@ -285,6 +328,11 @@ async fn run<S>(
             }
         }
 
+        if driver.is_destroyed() {
+            // Destroyed (by `destroy()` or by the session itself): nothing can happen any
+            // more. Ending the task makes later calls fail with `SDK_DESTROYED` at once.
+            break;
+        }
         // Time first: an expired deadline is handled even while the other sources are busy.
         let deadline = driver.poll_timeout();
         if deadline.is_some_and(|at| Instant::now() >= at) {
@@ -335,26 +383,10 @@ async fn run<S>(
 
         match wake {
             Wake::Command(Some(Command::Op(op, done))) => driver.submit(Instant::now(), op, done),
-            Wake::Command(None) => {
-                // Every client handle is gone: nobody can see results any more.
-                driver.shutdown(Instant::now(), &Error::new(ErrorCode::SdkDestroyed, "SDK destroyed."));
-                while let Some(IoAction::Close { .. }) = driver.poll_io() {}
-                if let Some(mut s) = socket.take() {
-                    future::or(
-                        async {
-                            let _ = s.ws.close(None).await;
-                        },
-                        async {
-                            Timer::after(Duration::from_secs(2)).await;
-                        },
-                    )
-                    .await;
-                }
-                return;
-            }
+            // Every client handle is gone: nobody can see results any more.
+            Wake::Command(None) => break,
             Wake::Internal(Internal::Opened(conn, ws)) => {
-                if opening == Some(conn) {
-                    opening = None;
+                if connecting.remove(&conn).is_some() {
                     socket = Some(Socket { conn, ws: *ws });
                     driver.handle_open(Instant::now(), conn);
                 } else {
@@ -363,11 +395,11 @@ async fn run<S>(
                 }
             }
             Wake::Internal(Internal::OpenFailed(conn, reason)) => {
-                if opening == Some(conn) {
-                    opening = None;
-                }
+                // The reason (DNS, refused, TLS, timeout …) goes to the session as is.
                 tracing::debug!(conn = conn.0, %reason, "connect failed");
-                driver.handle_closed(Instant::now(), conn, None, &reason);
+                if connecting.remove(&conn).is_some() {
+                    driver.handle_closed(Instant::now(), conn, None, &reason);
+                }
             }
             Wake::Internal(Internal::Http(id, result)) => driver.handle_http(Instant::now(), id, result),
             Wake::Internal(Internal::Token(result)) => driver.handle_token(Instant::now(), result),
@@ -383,6 +415,7 @@ async fn run<S>(
                     if let Some(s) = socket.take() {
                         close_later(s.ws);
                     }
+                    // The close code and reason go to the session as sent.
                     let (code, reason) =
                         frame.map(|f| (Some(u16::from(f.code)), f.reason.to_string())).unwrap_or_default();
                     driver.handle_closed(Instant::now(), conn, code, &reason);
@@ -404,6 +437,20 @@ async fn run<S>(
                 driver.handle_timeout(Instant::now());
             }
         }
+    }
+    // Fail waiting callers, end the event streams, cancel connects, close the socket.
+    let destroyed = Error::new(ErrorCode::SdkDestroyed, "SDK destroyed.");
+    driver.shutdown(Instant::now(), &destroyed);
+    while driver.poll_io().is_some() {}
+    // Calls sent meanwhile fail now: a command left in the channel would keep its caller
+    // waiting for as long as a client handle lives.
+    commands.close();
+    while let Ok(Command::Op(_, done)) = commands.try_recv() {
+        done(Err(destroyed.clone()));
+    }
+    drop(connecting);
+    if let Some(mut s) = socket.take() {
+        close(&mut s.ws).await;
     }
 }
 

@@ -28,6 +28,24 @@ impl livechat_scenarios::Transport for Smol {
         client.token()
     }
 
+    fn events(client: &CustomerClient) -> Box<dyn livechat_scenarios::EventSource> {
+        struct Source(livechat_smol::EventStream);
+        impl livechat_scenarios::EventSource for Source {
+            fn next_within(&mut self, limit: std::time::Duration) -> livechat_scenarios::Next {
+                let next = futures_lite::future::or(async { Some(self.0.next_event().await) }, async {
+                    smol::Timer::after(limit).await;
+                    None
+                });
+                match smol::block_on(next) {
+                    Some(Some(e)) => livechat_scenarios::Next::Event(e),
+                    Some(None) => livechat_scenarios::Next::Ended,
+                    None => livechat_scenarios::Next::TimedOut,
+                }
+            }
+        }
+        Box::new(Source(client.events()))
+    }
+
     fn history(client: &CustomerClient, chat_id: &str) -> Vec<Result<HistoryPage, Error>> {
         smol::block_on(client.chat_history(chat_id).collect())
     }

@@ -22,6 +22,11 @@ const ORGANIZATION: &str = "example-organization";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Dependencies capped at `info` whatever RUST_LOG says: below it they log tokens.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(livechat_core::log::env_directives("warn")))
+        .with_writer(std::io::stderr)
+        .try_init();
     let mut args = std::env::args().skip(1);
     let customers: usize = match args.next() {
         Some(n) => n.parse().map_err(|_| format!("not a number of customers: {n}"))?,

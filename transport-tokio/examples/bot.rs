@@ -146,6 +146,11 @@ async fn run_customer(endpoint: &str) -> Result<(), Error> {
 
 #[tokio::main]
 async fn main() {
+    // Dependencies capped at `info` whatever RUST_LOG says: below it they log tokens.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(livechat_core::log::env_directives("warn")))
+        .with_writer(std::io::stderr)
+        .try_init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |f: &str| args.iter().any(|a| a == f);
     let endpoint = args.iter().find(|a| !a.starts_with("--")).cloned();

@@ -20,6 +20,11 @@ const ORGANIZATION: &str = "example-organization";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Dependencies capped at `info` whatever RUST_LOG says: below it they log tokens.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(livechat_core::log::env_directives("warn")))
+        .with_writer(std::io::stderr)
+        .try_init();
     // The simulator we talk to: the one named on the command line, or our own.
     let (sim, ws_url) = match std::env::args().nth(1) {
         Some(url) => (None, url),

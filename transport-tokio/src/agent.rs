@@ -34,6 +34,9 @@ pub struct AgentOptions {
     pub credentials_provider: Option<Arc<dyn CredentialsProvider>>,
     /// Calls waiting to reach the driver task.
     pub command_buffer: usize,
+    /// How long one socket write may wait for the server to take our bytes; past it the
+    /// socket is judged dead ([`livechat_core::wire::WRITE_TIMEOUT`] by default).
+    pub write_timeout: std::time::Duration,
 }
 
 impl Default for AgentOptions {
@@ -45,6 +48,7 @@ impl Default for AgentOptions {
             tls: None,
             command_buffer: 1024,
             credentials_provider: None,
+            write_timeout: livechat_core::wire::WRITE_TIMEOUT,
         }
     }
 }
@@ -105,6 +109,8 @@ impl From<&AgentOptions> for DriverOptions {
             max_message_size: o.max_message_size,
             tls: o.tls.clone(),
             command_buffer: o.command_buffer,
+            write_timeout: o.write_timeout,
+            connect_timeout: livechat_core::wire::CONNECT_TIMEOUT,
         }
     }
 }

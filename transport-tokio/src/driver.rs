@@ -1,5 +1,6 @@
 //! The driver task: owns the socket and the core driver (quinn's `ConnectionDriver` shape).
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -9,10 +10,11 @@ use livechat_core::engine::{ConnectionId, Engine, Side};
 use livechat_core::http::HttpResponse;
 use livechat_core::hub::{EventHub, Kinded};
 use livechat_core::token::Token;
-use livechat_core::wire::redact;
+use livechat_core::wire::{self, redact};
 use livechat_core::{Error, ErrorCode};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
@@ -26,6 +28,11 @@ pub(crate) struct DriverOptions {
     pub max_message_size: usize,
     pub tls: Option<Arc<rustls::ClientConfig>>,
     pub command_buffer: usize,
+    /// Bound on every socket write.
+    pub write_timeout: Duration,
+    /// Bound on every connect (TCP, TLS, WebSocket handshake): the session's
+    /// `login_timeout`, set by [`spawn`].
+    pub connect_timeout: Duration,
 }
 
 impl From<&ClientOptions> for DriverOptions {
@@ -35,6 +42,8 @@ impl From<&ClientOptions> for DriverOptions {
             max_message_size: o.max_message_size,
             tls: o.tls.clone(),
             command_buffer: o.command_buffer,
+            write_timeout: o.write_timeout,
+            connect_timeout: wire::CONNECT_TIMEOUT,
         }
     }
 }
@@ -64,11 +73,12 @@ where
 {
     // rustls needs exactly one process-wide crypto provider; ring builds with `cc` only.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let options = DriverOptions { connect_timeout: session.config().login_timeout, ..options.clone() };
     let driver = Driver::new(session, tokens, Instant::now());
     let shared = driver.hub();
     let token = driver.current_token();
     let (tx, rx) = mpsc::channel(options.command_buffer.max(1));
-    tokio::spawn(run(driver, rx, options.clone(), provider));
+    tokio::spawn(run(driver, rx, options, provider));
     (tx, shared, token)
 }
 
@@ -81,6 +91,47 @@ async fn next_message(socket: &mut Option<Socket>) -> (ConnectionId, Option<Resu
     match socket {
         Some(s) => (s.conn, s.ws.next().await.map(|r| r.map_err(|e| e.to_string()))),
         None => std::future::pending().await,
+    }
+}
+
+/// Close a socket in the background, giving the peer [`wire::CLOSE_TIMEOUT`] to answer.
+fn close_later(mut ws: Box<Ws>) {
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(wire::CLOSE_TIMEOUT, ws.close(None)).await;
+    });
+}
+
+/// Open a WebSocket (TCP, TLS for `wss://`, handshake) within `deadline`. Dropping the
+/// future (aborting its task) drops the half-open socket, which closes it.
+async fn connect(conn: ConnectionId, url: String, options: &DriverOptions) -> Internal {
+    let tls = options.tls.clone().map(Connector::Rustls);
+    let config = WebSocketConfig::default()
+        .read_buffer_size(wire::SOCKET_READ_BUFFER)
+        .max_message_size(Some(options.max_message_size))
+        .max_frame_size(Some(options.max_message_size));
+    // TCP_NODELAY: small frames (a response, then its push) must not wait for Nagle and
+    // delayed ACKs (~40 ms each).
+    let attempt = tokio_tungstenite::connect_async_tls_with_config(url, Some(config), true, tls);
+    match tokio::time::timeout(options.connect_timeout, attempt).await {
+        Ok(Ok((ws, _))) => Internal::Opened(conn, Box::new(ws)),
+        Ok(Err(e)) => Internal::OpenFailed(conn, e.to_string()),
+        Err(_) => Internal::OpenFailed(conn, wire::connect_timed_out(options.connect_timeout)),
+    }
+}
+
+/// Write one frame within `limit`; the reason the socket is dead otherwise.
+async fn write(ws: &mut Ws, text: String, limit: Duration) -> Result<(), String> {
+    match tokio::time::timeout(limit, ws.send(Message::text(text))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(format!("send failed: {e}")),
+        Err(_) => Err(wire::write_timed_out(limit)),
+    }
+}
+
+/// Abandon every connect still running: aborting drops its socket.
+fn cancel_all(connecting: &mut HashMap<ConnectionId, AbortHandle>) {
+    for (_, task) in connecting.drain() {
+        task.abort();
     }
 }
 
@@ -103,60 +154,50 @@ async fn run<S>(
 {
     let (internal_tx, mut internal) = mpsc::channel::<Internal>(64);
     let mut socket: Option<Socket> = None;
-    // The socket the session asked for last; a connect that finishes for an older one is closed.
-    let mut wanted: Option<ConnectionId> = None;
+    // Connects still wanted by the session, each cancelled (its socket closed) when the
+    // session gives up on it: a `Close` for it, a newer `Open`, or the end of the task. A
+    // connect that finishes for a connection not in here is closed.
+    let mut connecting: HashMap<ConnectionId, AbortHandle> = HashMap::new();
     loop {
         while let Some(action) = driver.poll_io() {
             match action {
                 IoAction::Open { conn, url } => {
-                    wanted = Some(conn);
+                    // A newer connection replaces any attempt still running.
+                    cancel_all(&mut connecting);
                     let tx = internal_tx.clone();
-                    let tls = options.tls.clone().map(Connector::Rustls);
-                    let config = WebSocketConfig::default()
-                        .read_buffer_size(livechat_core::wire::SOCKET_READ_BUFFER)
-                        .max_message_size(Some(options.max_message_size))
-                        .max_frame_size(Some(options.max_message_size));
+                    let opts = options.clone();
                     tracing::debug!(%url, conn = conn.0, "connecting");
-                    tokio::spawn(async move {
-                        let msg = match tokio_tungstenite::connect_async_tls_with_config(
-                            url,
-                            Some(config),
-                            // TCP_NODELAY: small frames (a response, then its push) must not
-                            // wait for Nagle and delayed ACKs (~40 ms each).
-                            true,
-                            tls,
-                        )
-                        .await
-                        {
-                            Ok((ws, _)) => Internal::Opened(conn, Box::new(ws)),
-                            Err(e) => Internal::OpenFailed(conn, e.to_string()),
-                        };
+                    let task = tokio::spawn(async move {
+                        let msg = connect(conn, url, &opts).await;
                         let _ = tx.send(msg).await;
                     });
+                    connecting.insert(conn, task.abort_handle());
                 }
                 IoAction::Send { conn, text } => {
                     if options.debug_frames {
                         tracing::debug!(conn = conn.0, frame = %redact(&text), "send");
                     }
                     let failed = match socket.as_mut() {
-                        Some(s) if s.conn == conn => s.ws.send(Message::text(text)).await.err(),
+                        Some(s) if s.conn == conn => {
+                            write(&mut s.ws, text, options.write_timeout).await.err()
+                        }
                         _ => None,
                     };
-                    if let Some(e) = failed {
+                    if let Some(reason) = failed {
+                        // Dropped, not closed: a peer that does not read gets no closing handshake.
                         socket = None;
-                        driver.handle_closed(Instant::now(), conn, None, &e.to_string());
+                        tracing::debug!(conn = conn.0, %reason, "socket write failed");
+                        driver.handle_closed(Instant::now(), conn, None, &reason);
                     }
                 }
                 IoAction::Close { conn } => {
-                    if wanted == Some(conn) {
-                        wanted = None;
+                    if let Some(task) = connecting.remove(&conn) {
+                        task.abort();
                     }
                     if socket.as_ref().is_some_and(|s| s.conn == conn)
-                        && let Some(mut s) = socket.take()
+                        && let Some(s) = socket.take()
                     {
-                        tokio::spawn(async move {
-                            let _ = tokio::time::timeout(Duration::from_secs(2), s.ws.close(None)).await;
-                        });
+                        close_later(Box::new(s.ws));
                     }
                 }
                 IoAction::Http { id, request } => {
@@ -183,34 +224,35 @@ async fn run<S>(
                 }
             }
         }
+        if driver.is_destroyed() {
+            // Destroyed (by `destroy()` or by the session itself): nothing can happen any
+            // more. Ending the task makes later calls fail with `SDK_DESTROYED` at once.
+            break;
+        }
         let deadline = driver.poll_timeout();
         tokio::select! {
             cmd = commands.recv() => match cmd {
                 Some(Command::Op(op, done)) => driver.submit(Instant::now(), op, done),
-                None => {
-                    // Every client handle is gone: nobody can see results any more.
-                    driver.shutdown(Instant::now(), &Error::new(ErrorCode::SdkDestroyed, "SDK destroyed."));
-                    while let Some(IoAction::Close { .. }) = driver.poll_io() {}
-                    if let Some(mut s) = socket.take() {
-                        let _ = tokio::time::timeout(Duration::from_secs(2), s.ws.close(None)).await;
-                    }
-                    return;
-                }
+                // Every client handle is gone: nobody can see results any more.
+                None => break,
             },
             Some(msg) = internal.recv() => match msg {
-                Internal::Opened(conn, mut ws) if wanted != Some(conn) => {
-                    // The session gave up on this connection meanwhile.
-                    tokio::spawn(async move {
-                        let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(None)).await;
-                    });
-                }
                 Internal::Opened(conn, ws) => {
-                    socket = Some(Socket { conn, ws: *ws });
-                    driver.handle_open(Instant::now(), conn);
+                    if connecting.remove(&conn).is_some() {
+                        socket = Some(Socket { conn, ws: *ws });
+                        driver.handle_open(Instant::now(), conn);
+                    } else {
+                        // The session gave up on this connection meanwhile.
+                        tracing::debug!(conn = conn.0, "connected after the session gave up on it; closing");
+                        close_later(ws);
+                    }
                 }
                 Internal::OpenFailed(conn, reason) => {
+                    // The reason (DNS, refused, TLS, timeout …) goes to the session as is.
                     tracing::debug!(conn = conn.0, %reason, "connect failed");
-                    driver.handle_closed(Instant::now(), conn, None, &reason);
+                    if connecting.remove(&conn).is_some() {
+                        driver.handle_closed(Instant::now(), conn, None, &reason);
+                    }
                 }
                 Internal::Http(id, result) => driver.handle_http(Instant::now(), id, result),
                 Internal::Token(result) => driver.handle_token(Instant::now(), result),
@@ -223,7 +265,11 @@ async fn run<S>(
                     driver.handle_frame(Instant::now(), conn, &text);
                 }
                 Some(Ok(Message::Close(frame))) => {
-                    socket = None;
+                    // Let tungstenite finish the closing handshake in the background.
+                    if let Some(s) = socket.take() {
+                        close_later(Box::new(s.ws));
+                    }
+                    // The close code and reason go to the session as sent.
                     let (code, reason) = frame.map(|f| (Some(u16::from(f.code)), f.reason.to_string())).unwrap_or_default();
                     driver.handle_closed(Instant::now(), conn, code, &reason);
                 }
@@ -240,5 +286,18 @@ async fn run<S>(
             },
             _ = sleep_until(deadline) => driver.handle_timeout(Instant::now()),
         }
+    }
+    // Fail waiting callers, end the event streams, cancel connects, close the socket.
+    let destroyed = Error::new(ErrorCode::SdkDestroyed, "SDK destroyed.");
+    driver.shutdown(Instant::now(), &destroyed);
+    while driver.poll_io().is_some() {}
+    // Calls sent meanwhile fail now, not when the channel is dropped.
+    commands.close();
+    while let Ok(Command::Op(_, done)) = commands.try_recv() {
+        done(Err(destroyed.clone()));
+    }
+    cancel_all(&mut connecting);
+    if let Some(mut s) = socket.take() {
+        let _ = tokio::time::timeout(wire::CLOSE_TIMEOUT, s.ws.close(None)).await;
     }
 }

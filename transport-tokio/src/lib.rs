@@ -99,6 +99,10 @@ pub struct ClientOptions {
     pub tls: Option<Arc<rustls::ClientConfig>>,
     /// Calls waiting to reach the driver task.
     pub command_buffer: usize,
+    /// How long one socket write may wait for the server to take our bytes; past it the
+    /// socket is judged dead, closed and reconnected ([`livechat_core::wire::WRITE_TIMEOUT`]
+    /// by default). Connects are bounded by the session's `login_timeout`.
+    pub write_timeout: std::time::Duration,
 }
 
 impl ClientOptions {
@@ -110,6 +114,7 @@ impl ClientOptions {
             max_message_size: livechat_core::wire::MAX_FRAME_LEN,
             tls: None,
             command_buffer: 1024,
+            write_timeout: livechat_core::wire::WRITE_TIMEOUT,
         }
     }
 }

@@ -426,9 +426,14 @@ async fn destroy_fails_pending_and_queued_calls_and_ends_streams() {
     assert_eq!(e.code, ErrorCode::SdkDestroyed);
     let e = agent.list_chats(ListChats::new()).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::SdkDestroyed, "calls after destroy: {e:?}");
-    // Streams end once destroyed.
+    // Streams end once destroyed, and so does one taken after; no listener is left.
     let end = tokio::time::timeout(WAIT, async { while events.next().await.is_some() {} }).await;
     assert!(end.is_ok(), "the event stream ended");
+    let mut late = agent.events();
+    let end = tokio::time::timeout(WAIT, async { while late.next().await.is_some() {} }).await;
+    assert!(end.is_ok(), "a stream taken after destroy ended");
+    agent.on_any(|_| {});
+    assert_eq!(agent.hub().lock().unwrap().listener_count(), 0, "no listener registers after destroy");
     sim.control().clear_faults();
 
     // Queued before any login: a client whose server never answers.

@@ -63,6 +63,20 @@ impl livechat_scenarios::Transport for Tokio {
     fn token(client: &CustomerClient) -> Option<livechat_core::token::Token> {
         client.token()
     }
+
+    fn events(client: &CustomerClient) -> Box<dyn livechat_scenarios::EventSource> {
+        struct Source(livechat_tokio::EventStream);
+        impl livechat_scenarios::EventSource for Source {
+            fn next_within(&mut self, limit: std::time::Duration) -> livechat_scenarios::Next {
+                match RT.block_on(async { tokio::time::timeout(limit, self.0.next_event()).await }) {
+                    Ok(Some(e)) => livechat_scenarios::Next::Event(e),
+                    Ok(None) => livechat_scenarios::Next::Ended,
+                    Err(_) => livechat_scenarios::Next::TimedOut,
+                }
+            }
+        }
+        Box::new(Source(client.events()))
+    }
 }
 
 livechat_scenarios::scenarios!(Tokio);

@@ -57,13 +57,13 @@ pub trait AgentApi: Exec + Listen<Event = AgentEvent> {
 
     /// End the session for good: the socket is closed, pending and queued calls fail with
     /// `SDK_DESTROYED` at once (the Node SDK leaves them hanging), and every callback and
-    /// event stream is removed (streams end), as the Node SDK's docs promise. Later calls
-    /// fail with `SDK_DESTROYED`.
+    /// event stream is removed (streams end, including streams taken later), as the Node
+    /// SDK's docs promise. Later calls fail with `SDK_DESTROYED`.
     fn destroy(&self) -> Self::Out<()> {
         // `exec` hands the op to the driver before it returns (async transports) or runs it
         // (blocking ones), so the listeners go after the destroy is on its way.
         let out = self.exec("destroy", Op::Destroy);
-        crate::hub::lock(self.hub()).clear();
+        crate::hub::lock(self.hub()).close();
         out
     }
 

@@ -80,9 +80,17 @@ pub trait CustomerApi: Exec + Listen<Event = Event> {
         self.exec("disconnect", Op::Disconnect)
     }
 
-    /// End the session for good; pending calls fail with `SDK_DESTROYED`.
+    /// End the session for good: the socket is closed, pending and queued calls fail with
+    /// `SDK_DESTROYED`, every callback is removed and every event stream ends, including
+    /// streams taken later. Later calls fail with `SDK_DESTROYED`. As in the JS SDK, the
+    /// listeners go before the socket is closed, so `destroy()` itself emits no
+    /// `disconnected` event.
     fn destroy(&self) -> Self::Out<()> {
-        self.exec("destroy", Op::Destroy)
+        // `exec` hands the op to the driver before it returns (async transports) or runs it
+        // (blocking ones), so the hub closes after the destroy is on its way.
+        let out = self.exec("destroy", Op::Destroy);
+        crate::hub::lock(self.hub()).close();
+        out
     }
 
     fn accept_greeting(&self, greeting_id: u64, unique_id: &str) -> Self::Out<Empty> {

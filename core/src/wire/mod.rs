@@ -37,6 +37,31 @@ pub const MAX_UNKNOWN_PAYLOAD: usize = 64 * 1024;
 /// default, 52 KiB with this.)
 pub const SOCKET_READ_BUFFER: usize = 8 * 1024;
 
+/// How long opening a socket (DNS, TCP, TLS and the WebSocket handshake) may take when a
+/// transport has no session deadline at hand; the transports use the session's
+/// `login_timeout` (25 s by default). A connect past its deadline fails, and its socket is
+/// closed.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(25);
+
+/// How long one socket write may wait for the peer to take our bytes (its receive window
+/// full: a peer that stopped reading) before the socket is judged dead and closed. Every
+/// transport bounds every write by this (configurable per client as `write_timeout`).
+pub const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How long the closing handshake of a socket we give up on may take.
+pub const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The `reason` a transport gives `handle_transport_closed` when a write ran past
+/// [`WRITE_TIMEOUT`].
+pub fn write_timed_out(after: std::time::Duration) -> String {
+    format!("write timed out after {} ms: the server stopped reading", after.as_millis())
+}
+
+/// The `reason` a transport gives when a connect ran past its deadline.
+pub fn connect_timed_out(after: std::time::Duration) -> String {
+    format!("connect timed out after {} ms (TCP, TLS and WebSocket handshake)", after.as_millis())
+}
+
 /// A request frame, client → server.
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestFrame<'a> {
@@ -251,32 +276,156 @@ impl Error {
     }
 }
 
-/// A frame as it may be logged: the value of any `token` field replaced by `<redacted>`.
-/// Frames without a token are returned unchanged.
+/// A frame as it may be logged: the value of every key that may hold a credential
+/// replaced by `"<redacted>"`, whatever the key's case and however it is written (JSON
+/// escapes such as `tok\u0065n` are decoded before keys are compared); see
+/// [`is_secret_key`]. String values that are themselves JSON are scrubbed too. A frame that
+/// is not JSON is replaced as a whole if it mentions anything secret-looking (or holds an
+/// escape that could hide it). Frames with nothing to redact are returned unchanged.
 pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains("\"token\"") {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    fn scrub(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                for (k, v) in m.iter_mut() {
-                    if k == "token" || k == "access_token" {
-                        *v = Value::String("<redacted>".into());
-                    } else {
-                        scrub(v);
-                    }
-                }
-            }
-            Value::Array(a) => a.iter_mut().for_each(scrub),
-            _ => {}
-        }
-    }
     match serde_json::from_str::<Value>(text) {
         Ok(mut v) => {
-            scrub(&mut v);
-            std::borrow::Cow::Owned(v.to_string())
+            if scrub(&mut v) {
+                std::borrow::Cow::Owned(v.to_string())
+            } else {
+                std::borrow::Cow::Borrowed(text)
+            }
         }
-        Err(_) => std::borrow::Cow::Borrowed("<unparsable frame containing a token, redacted>"),
+        Err(_) if looks_secret(text) => std::borrow::Cow::Owned(format!(
+            "<unparsable frame of {} bytes that may hold a credential, redacted>",
+            text.len()
+        )),
+        Err(_) => std::borrow::Cow::Borrowed(text),
+    }
+}
+
+/// Keys whose values are never logged (compared case-insensitively, `-` and `_` ignored):
+/// anything with `token`, `secret`, `password` or `cookie` in it, `authorization`, `code`
+/// (an OAuth authorisation code) and `assertion`.
+pub fn is_secret_key(key: &str) -> bool {
+    let k: String = key.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).collect();
+    ["token", "secret", "password", "cookie"].iter().any(|w| k.contains(w))
+        || ["authorization", "code", "assertion"].contains(&k.as_str())
+}
+
+/// Redact in place; whether anything was.
+fn scrub(v: &mut Value) -> bool {
+    match v {
+        Value::Object(m) => {
+            let mut hit = false;
+            for (k, v) in m.iter_mut() {
+                if is_secret_key(k) {
+                    if !matches!(v, Value::Null) {
+                        *v = Value::String("<redacted>".into());
+                        hit = true;
+                    }
+                } else {
+                    hit |= scrub(v);
+                }
+            }
+            hit
+        }
+        Value::Array(a) => a.iter_mut().fold(false, |hit, v| scrub(v) | hit),
+        Value::String(s) if s.trim_start().starts_with(['{', '[']) => {
+            // JSON carried as a string (a form answer, a rich message's payload).
+            match serde_json::from_str::<Value>(s) {
+                Ok(mut inner) => {
+                    let hit = scrub(&mut inner);
+                    if hit {
+                        *s = inner.to_string();
+                    }
+                    hit
+                }
+                Err(_) if looks_secret(s) => {
+                    *s = "<redacted>".into();
+                    true
+                }
+                Err(_) => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Text that is not JSON but might carry a credential: a secret-looking word in any case,
+/// or a backslash (an escape could spell one).
+fn looks_secret(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    text.contains('\\')
+        || ["token", "secret", "password", "cookie", "authorization", "bearer", "code"]
+            .iter()
+            .any(|w| lower.contains(w))
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::*;
+
+    const SECRET: &str = "dal:sim-agent-token";
+
+    fn redacted(frame: &str) -> String {
+        let out = redact(frame).into_owned();
+        assert!(!out.contains(SECRET), "{frame} -> {out}");
+        out
+    }
+
+    #[test]
+    fn every_token_key_is_redacted() {
+        for key in [
+            "token",
+            "access_token",
+            "refresh_token",
+            "authorization",
+            "Authorization",
+            "AUTHORIZATION",
+            "secret",
+            "client_secret",
+            "code",
+            "accessToken",
+            "Set-Cookie",
+            "password",
+        ] {
+            let frame = format!(r#"{{"action":"login","payload":{{"{key}":"{SECRET}"}}}}"#);
+            let out = redacted(&frame);
+            assert!(out.contains("<redacted>"), "{key}: {out}");
+            // The rest of the frame is kept.
+            assert!(out.contains(r#""action":"login""#), "{out}");
+        }
+    }
+
+    #[test]
+    fn a_frame_whose_only_token_key_is_access_token_is_redacted() {
+        let out = redacted(&format!(r#"{{"access_token":"{SECRET}","expires_in":3600}}"#));
+        assert!(out.contains("3600"));
+    }
+
+    #[test]
+    fn keys_written_with_json_escapes_are_decoded_first() {
+        redacted(&format!(r#"{{"payload":{{"tok\u0065n":"{SECRET}"}}}}"#));
+        redacted(&format!(r#"{{"payload":{{"\u0074\u006f\u006b\u0065\u006e":"{SECRET}"}}}}"#));
+        redacted(&format!(r#"{{"A\u0055THORIZATION":"Bearer {SECRET}"}}"#));
+    }
+
+    #[test]
+    fn nested_arrays_and_json_in_strings_are_scrubbed() {
+        redacted(&format!(r#"{{"payload":{{"list":[{{"x":1}},{{"refresh_token":"{SECRET}"}}]}}}}"#));
+        let inner = format!(r#"{{\"token\":\"{SECRET}\"}}"#);
+        let out = redacted(&format!(r#"{{"payload":{{"value":"{inner}"}}}}"#));
+        assert!(out.contains("<redacted>") && out.contains("value"), "{out}");
+    }
+
+    #[test]
+    fn unparsable_frames_that_may_hold_a_token_are_replaced_whole() {
+        let out = redacted(&format!(r#"{{"payload":{{"tok\u0065n":"{SECRET}""#));
+        assert!(out.contains("redacted"), "{out}");
+        redacted(&format!("Authorization: Bearer {SECRET}"));
+        assert_eq!(redact("not json at all"), "not json at all");
+    }
+
+    #[test]
+    fn frames_without_secrets_are_unchanged() {
+        let frame =
+            r#"{"action":"send_event","payload":{"chat_id":"C1","event":{"type":"message","text":"hi"}}}"#;
+        assert!(matches!(redact(frame), std::borrow::Cow::Borrowed(f) if f == frame));
     }
 }
