@@ -370,7 +370,12 @@ where
         self.session.destroy(now);
         self.pump(now);
         self.completions.fail_all(err);
-        crate::hub::lock(&self.hub).close();
+        crate::hub::lock(&self.hub).close_with(self.end_error());
+    }
+
+    /// What calls get once this session is gone: the cause it ended for, or `SDK_DESTROYED`.
+    pub fn end_error(&self) -> Error {
+        self.session.fatal().cloned().unwrap_or_else(Error::destroyed)
     }
 
     /// Whether the session is destroyed (by `destroy()` or by itself): a transport may end
@@ -483,7 +488,7 @@ where
         if self.is_destroyed() {
             // After the last events were delivered: streams end, listeners go, and streams
             // or listeners added later are dropped at once (a destroyed session emits nothing).
-            crate::hub::lock(&self.hub).close();
+            crate::hub::lock(&self.hub).close_with(self.end_error());
         }
     }
 }

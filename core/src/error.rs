@@ -146,7 +146,8 @@ impl Error {
     pub(crate) fn connection_lost() -> Error {
         Error::new(ErrorCode::ConnectionLost, "Connection lost.")
     }
-    pub(crate) fn destroyed() -> Error {
+    /// `SDK_DESTROYED`.
+    pub fn destroyed() -> Error {
         Error::new(ErrorCode::SdkDestroyed, "SDK destroyed.")
     }
     pub(crate) fn timeout(after: std::time::Duration) -> Error {

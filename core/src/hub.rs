@@ -74,6 +74,8 @@ pub struct EventHub<E: Kinded> {
     replay: Vec<(Callback<E>, E)>,
     /// Closed for good ([`EventHub::close`]): nothing registers any more.
     closed: bool,
+    /// What calls get once the hub is closed (the session's cause, or `SDK_DESTROYED`).
+    end: Option<Error>,
 }
 
 impl<E: Kinded> Default for EventHub<E> {
@@ -85,6 +87,7 @@ impl<E: Kinded> Default for EventHub<E> {
             backlog: Some(VecDeque::new()),
             replay: Vec::new(),
             closed: false,
+            end: None,
         }
     }
 }
@@ -157,6 +160,19 @@ impl<E: Kinded + Clone> EventHub<E> {
     pub fn close(&mut self) {
         self.clear();
         self.closed = true;
+    }
+
+    /// Close the hub and remember why the session ended: calls made afterwards fail with
+    /// `cause` ([`EventHub::end_error`]), not with a bare `SDK_DESTROYED`.
+    pub fn close_with(&mut self, cause: Error) {
+        self.close();
+        self.end = Some(cause);
+    }
+
+    /// The error a call gets when the client's driver is gone: the session's cause if it
+    /// ended for one (`CUSTOMER_BANNED`, `AUTHENTICATION`, …), else `SDK_DESTROYED`.
+    pub fn end_error(&self) -> Error {
+        self.end.clone().unwrap_or_else(Error::destroyed)
     }
 
     /// Whether [`EventHub::close`] was called.
@@ -328,6 +344,14 @@ impl Completions {
 
     pub fn is_empty(&self) -> bool {
         self.waiting.is_empty()
+    }
+}
+
+/// [`EventHub::end_error`] of a shared hub (a poisoned lock still answers).
+pub fn end_error<E: Kinded + Clone>(hub: &Arc<Mutex<EventHub<E>>>) -> Error {
+    match hub.lock() {
+        Ok(h) => h.end_error(),
+        Err(p) => p.into_inner().end_error(),
     }
 }
 

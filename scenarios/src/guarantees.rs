@@ -89,12 +89,12 @@ pub fn another_authors_custom_id_does_not_swallow_a_send<T: Transport>() {
     let chat = T::wait(client.start_chat(Default::default())).expect("start_chat");
     let first = T::wait(client.send_message(&chat.chat_id, "one")).expect("send");
     let dump = env.sim.control().chat(&chat.chat_id).expect("chat");
-    let stored = dump["threads"]
+    let mut stored = dump["threads"]
         .as_array()
         .into_iter()
         .flatten()
         .flat_map(|t| t["events"].as_array().cloned().unwrap_or_default());
-    let mine = stored.filter(|e| e["id"] == first.event_id.as_str()).next().expect("the stored event");
+    let mine = stored.find(|e| e["id"] == first.event_id.as_str()).expect("the stored event");
     let custom = mine["custom_id"].as_str().expect("the send carried a custom_id").to_string();
     // Our next custom_id: the same prefix, the next number.
     let (prefix, n) = custom.rsplit_once('-').expect("prefix-number");

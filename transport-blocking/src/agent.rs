@@ -218,7 +218,7 @@ impl Exec for AgentClient {
         what: &'static str,
         op: Op,
     ) -> Result<T, Error> {
-        driver::exec_on(&self.handle, self.call_timeout, what, op)
+        driver::exec_on(&self.handle, &self.hub, self.call_timeout, what, op)
     }
 }
 

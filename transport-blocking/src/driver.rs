@@ -249,8 +249,9 @@ pub(crate) fn destroyed() -> Error {
 
 /// Carry `op` to the driver thread and block for its decoded result, at most
 /// `call_timeout` (shared by the customer and the agent client).
-pub(crate) fn exec_on<T: serde::de::DeserializeOwned>(
+pub(crate) fn exec_on<T: serde::de::DeserializeOwned, E: Kinded + Clone>(
     handle: &Handle,
+    hub: &Arc<Mutex<EventHub<E>>>,
     call_timeout: Duration,
     what: &'static str,
     op: Op,
@@ -267,12 +268,16 @@ pub(crate) fn exec_on<T: serde::de::DeserializeOwned>(
         ));
     }
     let (tx, rx) = sync_channel(1);
-    handle.send(Command::Op(
-        op,
-        Box::new(move |r| {
-            let _ = tx.send(r);
-        }),
-    ))?;
+    handle
+        .send(Command::Op(
+            op,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        ))
+        .map_err(
+            |e| if e.code == ErrorCode::SdkDestroyed { livechat_core::hub::end_error(hub) } else { e },
+        )?;
     let value = match rx.recv_timeout(call_timeout) {
         Ok(r) => r?,
         Err(RecvTimeoutError::Timeout) => {
@@ -281,7 +286,7 @@ pub(crate) fn exec_on<T: serde::de::DeserializeOwned>(
                 format!("`{what}` got no result within {} ms.", call_timeout.as_millis()),
             ));
         }
-        Err(RecvTimeoutError::Disconnected) => return Err(destroyed()),
+        Err(RecvTimeoutError::Disconnected) => return Err(livechat_core::hub::end_error(hub)),
     };
     livechat_core::client::decode(what, value)
 }
@@ -790,7 +795,8 @@ where
     /// event receivers, cancel connects, close the socket (bounded) and let the thread end.
     fn finish(mut self) {
         tracing::debug!("driver thread ending");
-        self.driver.shutdown(Instant::now(), &destroyed());
+        let end = self.driver.end_error();
+        self.driver.shutdown(Instant::now(), &end);
         while self.driver.poll_io().is_some() {}
         self.cancel_connects();
         if let Some(s) = self.socket.take() {

@@ -246,7 +246,7 @@ impl Exec for CustomerClient {
         what: &'static str,
         op: Op,
     ) -> Result<T, Error> {
-        driver::exec_on(&self.handle, self.call_timeout, what, op)
+        driver::exec_on(&self.handle, &self.hub, self.call_timeout, what, op)
     }
 }
 

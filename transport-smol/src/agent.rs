@@ -187,7 +187,7 @@ impl Exec for AgentClient {
         what: &'static str,
         op: Op,
     ) -> Self::Out<T> {
-        exec_on(&self.commands, what, op)
+        exec_on(&self.commands, &self.hub, what, op)
     }
 }
 

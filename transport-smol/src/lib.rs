@@ -239,8 +239,12 @@ impl CustomerClient {
 
 /// Carry `op` to a driver task and decode its result (shared by the customer and agent
 /// clients).
-pub(crate) fn exec_on<T: serde::de::DeserializeOwned + Send + 'static>(
+pub(crate) fn exec_on<
+    T: serde::de::DeserializeOwned + Send + 'static,
+    E: livechat_core::hub::Kinded + Clone + Send + 'static,
+>(
     commands: &driver::Commands,
+    hub: &Arc<Mutex<EventHub<E>>>,
     what: &'static str,
     op: Op,
 ) -> BoxFuture<Result<T, Error>> {
@@ -256,11 +260,12 @@ pub(crate) fn exec_on<T: serde::de::DeserializeOwned + Send + 'static>(
             async_channel::TrySendError::Full(_) => {
                 Error::new(ErrorCode::QueueFull, "too many calls waiting for the client task")
             }
-            async_channel::TrySendError::Closed(_) => Error::new(ErrorCode::SdkDestroyed, "SDK destroyed."),
+            async_channel::TrySendError::Closed(_) => livechat_core::hub::end_error(hub),
         });
+    let hub = hub.clone();
     Box::pin(async move {
         sent?;
-        let value = rx.recv().await.map_err(|_| Error::new(ErrorCode::SdkDestroyed, "SDK destroyed."))??;
+        let value = rx.recv().await.map_err(|_| livechat_core::hub::end_error(&hub))??;
         decode(what, value)
     })
 }
@@ -273,7 +278,7 @@ impl Exec for CustomerClient {
         what: &'static str,
         op: Op,
     ) -> Self::Out<T> {
-        exec_on(&self.commands, what, op)
+        exec_on(&self.commands, &self.hub, what, op)
     }
 }
 

@@ -288,7 +288,7 @@ async fn run<S>(
         }
     }
     // Fail waiting callers, end the event streams, cancel connects, close the socket.
-    let destroyed = Error::new(ErrorCode::SdkDestroyed, "SDK destroyed.");
+    let destroyed = driver.end_error();
     driver.shutdown(Instant::now(), &destroyed);
     while driver.poll_io().is_some() {}
     // Calls sent meanwhile fail now, not when the channel is dropped.

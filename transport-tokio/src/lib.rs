@@ -233,8 +233,12 @@ impl CustomerClient {
 
 /// Carry `op` to a driver task and decode its result (shared by the customer and agent
 /// clients).
-pub(crate) fn exec_on<T: serde::de::DeserializeOwned + Send + 'static>(
+pub(crate) fn exec_on<
+    T: serde::de::DeserializeOwned + Send + 'static,
+    E: livechat_core::hub::Kinded + Clone + Send + 'static,
+>(
     commands: &mpsc::Sender<Command>,
+    hub: &Arc<Mutex<EventHub<E>>>,
     what: &'static str,
     op: Op,
 ) -> BoxFuture<Result<T, Error>> {
@@ -250,11 +254,12 @@ pub(crate) fn exec_on<T: serde::de::DeserializeOwned + Send + 'static>(
             mpsc::error::TrySendError::Full(_) => {
                 Error::new(ErrorCode::QueueFull, "too many calls waiting for the client task")
             }
-            mpsc::error::TrySendError::Closed(_) => Error::new(ErrorCode::SdkDestroyed, "SDK destroyed."),
+            mpsc::error::TrySendError::Closed(_) => livechat_core::hub::end_error(hub),
         });
+    let hub = hub.clone();
     Box::pin(async move {
         sent?;
-        let value = rx.await.map_err(|_| Error::new(ErrorCode::SdkDestroyed, "SDK destroyed."))??;
+        let value = rx.await.map_err(|_| livechat_core::hub::end_error(&hub))??;
         decode(what, value)
     })
 }
@@ -267,7 +272,7 @@ impl Exec for CustomerClient {
         what: &'static str,
         op: Op,
     ) -> Self::Out<T> {
-        exec_on(&self.commands, what, op)
+        exec_on(&self.commands, &self.hub, what, op)
     }
 }
 

@@ -455,6 +455,11 @@ impl<S: Side> Engine<S> {
     pub fn pending_requests(&self) -> usize {
         self.pending.values().filter(|p| !matches!(p.origin, Origin::Login | Origin::Ping)).count()
     }
+    /// Why the session stopped, when the server or the configuration stopped it (a ban, a
+    /// refused login, an invalid endpoint …): the error its calls fail with.
+    pub fn fatal(&self) -> Option<&Error> {
+        self.fatal.as_ref()
+    }
     /// The region in use after a `misdirected_connection` switch.
     pub fn region(&self) -> Option<&str> {
         self.region.as_deref()
