@@ -255,6 +255,8 @@ where
     io: std::collections::VecDeque<IoAction>,
     /// Token fetches, and renewal ahead of expiry (`crate::refresh`).
     renewal: Renewal,
+    /// Length of the frame being handled: the weight of the events it yields.
+    frame_len: usize,
 }
 
 impl<S: Side> Driver<S>
@@ -270,6 +272,7 @@ where
         };
         let mut driver = Driver {
             renewal: Renewal::new(enabled),
+            frame_len: 0,
             session,
             hub: Arc::new(Mutex::new(EventHub::default())),
             completions: Completions::default(),
@@ -322,7 +325,9 @@ where
 
     pub fn handle_frame(&mut self, now: Instant, conn: ConnectionId, text: &str) {
         self.session.handle_frame(now, conn, text);
+        self.frame_len = text.len();
         self.pump(now);
+        self.frame_len = 0;
     }
 
     pub fn handle_closed(&mut self, now: Instant, conn: ConnectionId, code: Option<u16>, reason: &str) {
@@ -472,11 +477,12 @@ where
             // The newest token: one renewed ahead of time is good for uploads already.
             *t = self.renewal.kept.as_ref().or(self.session.token()).cloned();
         }
+        let weight = crate::hub::event_weight::<S::Event>(self.frame_len);
         for event in events {
             // Run callbacks outside the lock: a callback may call into the client.
             let callbacks = match self.hub.lock() {
                 Ok(mut hub) => {
-                    hub.deliver(&event);
+                    hub.deliver(&event, weight);
                     hub.callbacks_for(&event)
                 }
                 Err(_) => continue,

@@ -41,7 +41,7 @@ pub enum Delivery {
 }
 
 type Callback<E> = Arc<dyn Fn(&E) + Send + Sync>;
-type Subscriber<E> = Box<dyn FnMut(&E) -> Delivery + Send>;
+type Subscriber<E> = Box<dyn FnMut(&E, usize) -> Delivery + Send>;
 
 struct Listener<E: Kinded> {
     id: ListenerId,
@@ -52,6 +52,83 @@ struct Listener<E: Kinded> {
 
 /// Events kept for the first listener, at most (the oldest go first).
 pub const BACKLOG: usize = 32;
+
+/// Estimated bytes one subscriber queue may hold (see [`QueueBudget`]): with the count
+/// bound (`event_buffer`, 1,024 events) this keeps a reader that stops reading from
+/// holding more than about this much memory, whatever the server sends.
+pub const EVENT_BUFFER_BYTES: usize = 16 * 1024 * 1024;
+
+/// The weight of an event that came out of a frame of `frame_len` bytes (0 for events the
+/// session makes itself): an estimate of the memory it holds. Decoded JSON is larger than
+/// its text (typed events about 2×; see `wire::MAX_UNKNOWN_PAYLOAD` for raw ones).
+pub fn event_weight<E>(frame_len: usize) -> usize {
+    std::mem::size_of::<E>() + frame_len.saturating_mul(2)
+}
+
+/// The bound of one subscriber queue, by count and by estimated bytes, shared between the
+/// hub's side (which admits events) and the reader (which releases them). Every transport
+/// uses it, so the policy is written once: a full queue drops the newest events for that
+/// reader only; an empty queue always takes one event, however heavy.
+#[derive(Debug)]
+pub struct QueueBudget {
+    max_events: usize,
+    max_bytes: usize,
+    events: std::sync::atomic::AtomicUsize,
+    bytes: std::sync::atomic::AtomicUsize,
+}
+
+impl QueueBudget {
+    pub fn new(max_events: usize, max_bytes: usize) -> Arc<QueueBudget> {
+        Arc::new(QueueBudget {
+            max_events: max_events.max(1),
+            max_bytes,
+            events: Default::default(),
+            bytes: Default::default(),
+        })
+    }
+
+    /// Reserve room for one event of `weight`; `false` when the queue is full. The hub is
+    /// the only producer and delivers under its lock, so the check is exact.
+    pub fn admit(&self, weight: usize) -> bool {
+        use std::sync::atomic::Ordering::AcqRel;
+        let events = self.events.load(std::sync::atomic::Ordering::Acquire);
+        let bytes = self.bytes.load(std::sync::atomic::Ordering::Acquire);
+        if events >= self.max_events || (events > 0 && bytes.saturating_add(weight) > self.max_bytes) {
+            return false;
+        }
+        self.events.fetch_add(1, AcqRel);
+        self.bytes.fetch_add(weight, AcqRel);
+        true
+    }
+
+    /// The reader took an event of `weight` out of the queue.
+    pub fn release(&self, weight: usize) {
+        use std::sync::atomic::Ordering::AcqRel;
+        let _ = self
+            .events
+            .fetch_update(AcqRel, std::sync::atomic::Ordering::Acquire, |n| Some(n.saturating_sub(1)));
+        let _ = self
+            .bytes
+            .fetch_update(AcqRel, std::sync::atomic::Ordering::Acquire, |n| Some(n.saturating_sub(weight)));
+    }
+
+    /// The reader is gone: room again, so the next delivery finds the queue closed and the
+    /// hub removes it (a full one would otherwise count drops forever).
+    pub fn reset(&self) {
+        use std::sync::atomic::Ordering::Release;
+        self.events.store(0, Release);
+        self.bytes.store(0, Release);
+    }
+
+    /// Events waiting.
+    pub fn len(&self) -> usize {
+        self.events.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 /// Callbacks and subscriber queues for one session's events.
 ///
@@ -69,7 +146,7 @@ pub struct EventHub<E: Kinded> {
     listeners: Vec<Listener<E>>,
     subscribers: Vec<Subscriber<E>>,
     /// `Some` until the first listener or subscriber.
-    backlog: Option<VecDeque<E>>,
+    backlog: Option<VecDeque<(E, usize)>>,
     /// Backlog events a new callback still has to be run with (see [`EventHub::take_replay`]).
     replay: Vec<(Callback<E>, E)>,
     /// Closed for good ([`EventHub::close`]): nothing registers any more.
@@ -101,7 +178,7 @@ impl<E: Kinded + Clone> EventHub<E> {
             return id;
         }
         let mut keep = true;
-        for e in self.backlog.take().unwrap_or_default() {
+        for (e, _) in self.backlog.take().unwrap_or_default() {
             if keep && kind.is_none_or(|k| k == e.kind()) {
                 self.replay.push((callback.clone(), e));
                 keep = !once;
@@ -184,12 +261,13 @@ impl<E: Kinded + Clone> EventHub<E> {
     /// closure owns the channel's only sender, so dropping it ends the subscriber's stream).
     /// The first one receives the backlog first. On a closed hub the closure is dropped at
     /// once.
-    pub fn subscribe(&mut self, mut deliver: impl FnMut(&E) -> Delivery + Send + 'static) {
+    /// `deliver` gets each event with its weight (see [`QueueBudget`]).
+    pub fn subscribe(&mut self, mut deliver: impl FnMut(&E, usize) -> Delivery + Send + 'static) {
         if self.closed {
             return;
         }
-        for e in self.backlog.take().unwrap_or_default() {
-            deliver(&e);
+        for (e, weight) in self.backlog.take().unwrap_or_default() {
+            deliver(&e, weight);
         }
         self.subscribers.push(Box::new(deliver));
     }
@@ -218,8 +296,9 @@ impl<E: Kinded + Clone> EventHub<E> {
         out
     }
 
-    /// Offer the event to every subscriber queue, dropping closed ones.
-    pub fn deliver(&mut self, event: &E) {
+    /// Offer the event to every subscriber queue, dropping closed ones. `weight` estimates
+    /// the bytes the event holds (see [`event_weight`]).
+    pub fn deliver(&mut self, event: &E, weight: usize) {
         if self.closed {
             return;
         }
@@ -227,14 +306,14 @@ impl<E: Kinded + Clone> EventHub<E> {
             if backlog.len() == BACKLOG {
                 backlog.pop_front();
             }
-            backlog.push_back(event.clone());
+            backlog.push_back((event.clone(), weight));
         }
-        self.subscribers.retain_mut(|s| s(event) != Delivery::Closed);
+        self.subscribers.retain_mut(|s| s(event, weight) != Delivery::Closed);
     }
 
     /// `deliver`, then run the callbacks (for transports without locking concerns).
     pub fn emit(&mut self, event: &E) {
-        self.deliver(event);
+        self.deliver(event, event_weight::<E>(0));
         for cb in self.callbacks_for(event) {
             cb(event);
         }
@@ -362,6 +441,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_queue_budget_bounds_bytes_and_count_and_always_takes_one_event() {
+        let b = QueueBudget::new(100, 1000);
+        assert!(b.admit(5000), "an empty queue takes one event however heavy");
+        assert!(!b.admit(1), "and nothing fits beside it");
+        b.release(5000);
+        assert!(b.is_empty());
+        for _ in 0..10 {
+            assert!(b.admit(100));
+        }
+        assert!(!b.admit(100), "1,000 bytes are waiting");
+        b.release(100);
+        assert!(b.admit(100), "room again after a read");
+        b.reset();
+        assert_eq!(b.len(), 0);
+        let c = QueueBudget::new(2, usize::MAX);
+        assert!(c.admit(1) && c.admit(1));
+        assert!(!c.admit(1), "the count bound holds too");
+        assert!(event_weight::<[u8; 64]>(1000) >= 2064);
+    }
+
+    #[test]
     fn on_once_off_and_any_follow_the_js_semantics() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let mut hub: EventHub<Event> = EventHub::default();
@@ -396,7 +496,7 @@ mod tests {
         let mut hub: EventHub<Event> = EventHub::default();
         let got = Arc::new(Mutex::new(0));
         let g = got.clone();
-        hub.subscribe(move |_| {
+        hub.subscribe(move |_, _| {
             let mut n = g.lock().unwrap();
             if *n < 2 {
                 *n += 1;
@@ -405,7 +505,7 @@ mod tests {
                 Delivery::Full
             }
         });
-        hub.subscribe(|_| Delivery::Closed);
+        hub.subscribe(|_, _| Delivery::Closed);
         assert_eq!(hub.subscriber_count(), 2);
         for _ in 0..5 {
             hub.emit(&Event::ConnectionRecovered);
@@ -430,13 +530,13 @@ mod tests {
         hub.emit(&Event::ConnectionRecovered);
         let first = Arc::new(Mutex::new(Vec::new()));
         let f = first.clone();
-        hub.subscribe(move |e| {
+        hub.subscribe(move |e, _| {
             f.lock().unwrap().push(e.kind().as_str());
             Delivery::Delivered
         });
         let second = Arc::new(Mutex::new(Vec::new()));
         let s = second.clone();
-        hub.subscribe(move |e| {
+        hub.subscribe(move |e, _| {
             s.lock().unwrap().push(e.kind().as_str());
             Delivery::Delivered
         });
@@ -457,7 +557,7 @@ mod tests {
         }
         let got = Arc::new(Mutex::new(Vec::new()));
         let g = got.clone();
-        hub.subscribe(move |e| {
+        hub.subscribe(move |e, _| {
             g.lock().unwrap().push(e.kind());
             Delivery::Delivered
         });
@@ -501,7 +601,7 @@ mod tests {
         let client = Client(Arc::new(Mutex::new(EventHub::default())));
         let before = Arc::new(Mutex::new(0));
         let b = before.clone();
-        lock(client.hub()).subscribe(move |_| {
+        lock(client.hub()).subscribe(move |_, _| {
             *b.lock().unwrap() += 1;
             Delivery::Delivered
         });
@@ -513,7 +613,7 @@ mod tests {
         // Added after the close: dropped at once (a subscriber's sender goes with it).
         let gone = Arc::new(());
         let g = gone.clone();
-        lock(client.hub()).subscribe(move |_| {
+        lock(client.hub()).subscribe(move |_, _| {
             let _ = &g;
             Delivery::Delivered
         });

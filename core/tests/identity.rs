@@ -152,7 +152,7 @@ where
         let d = Driver::new(session, tokens, now);
         let events = Arc::new(Mutex::new(Vec::new()));
         let sink = events.clone();
-        d.hub().lock().unwrap().subscribe(move |e: &S::Event| {
+        d.hub().lock().unwrap().subscribe(move |e: &S::Event, _| {
             sink.lock().unwrap().push(e.clone());
             Delivery::Delivered
         });

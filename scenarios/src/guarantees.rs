@@ -290,3 +290,41 @@ pub fn oversized_frames_are_refused_and_the_session_goes_on<T: Transport>() {
     assert_eq!(control.stats().connections_total, opened, "the same socket");
     assert!(!events.drain().iter().any(|e| matches!(e, Event::UnknownPush { .. })));
 }
+
+/// Finding 4: a reader that stops reading holds a bounded number of bytes, not a bounded
+/// number of (arbitrarily large) events; the session and other listeners go on.
+pub fn a_stalled_reader_holds_bounded_bytes<T: Transport>() {
+    let env = Env::new("byte-budget");
+    let (client, mut events) = env.customer::<T>();
+    let customer = T::wait(client.get_customer()).expect("get_customer");
+    let chat = T::wait(client.start_chat(Default::default())).expect("start_chat");
+    let mut stalled = T::events(&client); // never read until the end
+    let text = "x".repeat(1 << 20);
+    const PUSHES: usize = 40;
+    for i in 0..PUSHES {
+        let frame = json!({"action": "incoming_event", "type": "push", "payload": {
+            "chat_id": chat.chat_id, "thread_id": "T-big",
+            "event": {"id": format!("big-{i}"), "type": "message", "text": text, "author_id": "bot",
+                      "created_at": "2026-01-01T00:00:00.000000Z"}}});
+        assert!(env.sim.control().push_raw_customer(Some(&customer.id), &frame.to_string()) > 0);
+    }
+    // A listener that keeps up sees all of them.
+    for i in 0..PUSHES {
+        let id = format!("big-{i}");
+        events.wait_for_within(
+            &id,
+            Duration::from_secs(30),
+            |e| matches!(e, Event::IncomingEvent(ev) if ev.event.id() == Some(id.as_str())),
+        );
+    }
+    let mut held = 0;
+    while let crate::Next::Event(e) = stalled.next_within(Duration::from_millis(200)) {
+        if matches!(&e, Event::IncomingEvent(ev) if ev.event.id().is_some_and(|id| id.starts_with("big-"))) {
+            held += 1;
+        }
+    }
+    // 16 MiB of estimated memory per queue: about 8 of these 1 MiB messages.
+    assert!(held >= 1, "the stalled stream kept some");
+    assert!(held <= 16, "a stalled stream held {held} events of 1 MiB");
+    T::wait(client.get_customer()).expect("the session goes on");
+}

@@ -811,6 +811,7 @@ macro_rules! scenarios {
             a_server_dropping_every_login_is_not_hammered,
             a_hostile_region_in_a_login_error_is_refused,
             oversized_frames_are_refused_and_the_session_goes_on,
+            a_stalled_reader_holds_bounded_bytes,
             destroy_ends_every_stream_and_removes_listeners,
             stalled_connects_are_cancelled_and_their_sockets_closed,
             a_server_that_stops_reading_cannot_freeze_the_client,

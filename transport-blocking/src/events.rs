@@ -1,11 +1,11 @@
 //! Event receivers: any number of subscribers, each with a bounded queue.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use livechat_core::hub::{Delivery, EventHub, Kinded};
+use livechat_core::hub::{Delivery, EVENT_BUFFER_BYTES, EventHub, Kinded, QueueBudget};
 
 /// A blocking receiver of events, and an [`Iterator`] over them that ends once the client
 /// is gone (destroyed, or every handle dropped).
@@ -14,14 +14,14 @@ use livechat_core::hub::{Delivery, EventHub, Kinded};
 /// dropped for it only and counted in [`EventReceiver::dropped`]; the session and the
 /// other subscribers never wait for a slow reader.
 pub struct EventReceiver<E = livechat_core::customer::Event> {
-    rx: mpsc::Receiver<E>,
+    rx: mpsc::Receiver<(E, usize)>,
     dropped: Arc<AtomicU64>,
-    /// Events waiting in `rx` (the bound is checked against it; see [`subscribe`]).
-    waiting: Arc<AtomicUsize>,
+    /// The bound (count and bytes) the hub checks before sending; see [`subscribe`].
+    budget: Arc<QueueBudget>,
 }
 
 impl<E> EventReceiver<E> {
-    /// Events dropped because this receiver was full.
+    /// Events dropped because this receiver was full (by count or by bytes).
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
@@ -41,12 +41,12 @@ impl<E> EventReceiver<E> {
         self.took(self.rx.try_recv())
     }
 
-    /// Count an event taken out of `rx`.
-    fn took<X>(&self, got: Result<E, X>) -> Result<E, X> {
-        if got.is_ok() {
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
-        }
-        got
+    /// Release the room of an event taken out of `rx`.
+    fn took<X>(&self, got: Result<(E, usize), X>) -> Result<E, X> {
+        got.map(|(e, weight)| {
+            self.budget.release(weight);
+            e
+        })
     }
 }
 
@@ -54,7 +54,7 @@ impl<E> Drop for EventReceiver<E> {
     fn drop(&mut self) {
         // Room again, so the next delivery tries to send, finds the receiver gone and the
         // hub removes this subscriber (a full one would otherwise count drops forever).
-        self.waiting.store(0, Ordering::Release);
+        self.budget.reset();
     }
 }
 
@@ -69,27 +69,24 @@ pub(crate) fn subscribe<E>(hub: &Arc<Mutex<EventHub<E>>>, buffer: usize) -> Even
 where
     E: Kinded + Clone + Send + 'static,
 {
-    // Unbounded underneath, bounded by the count: std's `sync_channel(n)` allocates and
-    // initialises all n slots at once (1,024 events ≈ 640 KiB per receiver, measured by
-    // `livechat load`); `channel()` grows in small blocks. The hub is the only sender and
-    // delivers under its lock, so the bound is exact.
+    // Unbounded underneath, bounded by the budget (count and bytes): std's
+    // `sync_channel(n)` allocates and initialises all n slots at once (1,024 events ≈ 640
+    // KiB per receiver, measured by `livechat load`); `channel()` grows in small blocks.
     let (tx, rx) = mpsc::channel();
-    let cap = buffer.max(1);
-    let waiting = Arc::new(AtomicUsize::new(0));
-    let count = waiting.clone();
+    let budget = QueueBudget::new(buffer, EVENT_BUFFER_BYTES);
+    let room = budget.clone();
     let dropped = Arc::new(AtomicU64::new(0));
     let counter = dropped.clone();
     let mut hub = hub.lock().unwrap_or_else(|p| p.into_inner());
-    hub.subscribe(move |e: &E| {
-        if count.load(Ordering::Acquire) >= cap {
+    hub.subscribe(move |e: &E, weight| {
+        if !room.admit(weight) {
             counter.fetch_add(1, Ordering::Relaxed);
             return Delivery::Full;
         }
-        count.fetch_add(1, Ordering::AcqRel);
-        match tx.send(e.clone()) {
+        match tx.send((e.clone(), weight)) {
             Ok(()) => Delivery::Delivered,
             Err(_) => Delivery::Closed,
         }
     });
-    EventReceiver { rx, dropped, waiting }
+    EventReceiver { rx, dropped, budget }
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use livechat_core::customer::Event;
-use livechat_core::hub::{Delivery, EventHub, Kinded};
+use livechat_core::hub::{Delivery, EVENT_BUFFER_BYTES, EventHub, Kinded, QueueBudget};
 use tokio::sync::mpsc;
 
 /// A stream of events. Overflow policy: when this subscriber has `event_buffer` events
@@ -16,26 +16,42 @@ use tokio::sync::mpsc;
 /// `E` is the session's event type: [`Event`] for a customer client, `AgentEvent` for an
 /// agent client ([`crate::AgentEventStream`]).
 pub struct EventStream<E = Event> {
-    rx: mpsc::Receiver<E>,
+    rx: mpsc::UnboundedReceiver<(E, usize)>,
+    budget: Arc<QueueBudget>,
     dropped: Arc<AtomicU64>,
 }
 
 impl<E> EventStream<E> {
-    /// Events dropped because this stream was full.
+    /// Events dropped because this stream was full (by count or by bytes).
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
 
     /// The next event; `None` once the client is gone.
     pub async fn next_event(&mut self) -> Option<E> {
-        self.rx.recv().await
+        let (e, weight) = self.rx.recv().await?;
+        self.budget.release(weight);
+        Some(e)
+    }
+}
+
+impl<E> Drop for EventStream<E> {
+    fn drop(&mut self) {
+        self.budget.reset();
     }
 }
 
 impl<E> futures_util::Stream for EventStream<E> {
     type Item = E;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<E>> {
-        self.rx.poll_recv(cx)
+        match self.rx.poll_recv(cx) {
+            Poll::Ready(Some((e, weight))) => {
+                self.budget.release(weight);
+                Poll::Ready(Some(e))
+            }
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
@@ -43,17 +59,26 @@ pub(crate) fn subscribe<E>(hub: &Arc<Mutex<EventHub<E>>>, buffer: usize) -> Even
 where
     E: Kinded + Clone + Send + 'static,
 {
-    let (tx, rx) = mpsc::channel(buffer.max(1));
+    // Unbounded underneath, bounded by the budget (count and bytes): tokio's bounded
+    // channel preallocates a block of slots per stream.
+    let (tx, rx) = mpsc::unbounded_channel();
+    let budget = QueueBudget::new(buffer, EVENT_BUFFER_BYTES);
+    let room = budget.clone();
     let dropped = Arc::new(AtomicU64::new(0));
     let counter = dropped.clone();
     let mut hub = hub.lock().unwrap_or_else(|p| p.into_inner());
-    hub.subscribe(move |e| match tx.try_send(e.clone()) {
-        Ok(()) => Delivery::Delivered,
-        Err(mpsc::error::TrySendError::Full(_)) => {
-            counter.fetch_add(1, Ordering::Relaxed);
-            Delivery::Full
+    hub.subscribe(move |e, weight| {
+        if tx.is_closed() {
+            return Delivery::Closed;
         }
-        Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Closed,
+        if !room.admit(weight) {
+            counter.fetch_add(1, Ordering::Relaxed);
+            return Delivery::Full;
+        }
+        match tx.send((e.clone(), weight)) {
+            Ok(()) => Delivery::Delivered,
+            Err(_) => Delivery::Closed,
+        }
     });
-    EventStream { rx, dropped }
+    EventStream { rx, budget, dropped }
 }
