@@ -404,16 +404,17 @@ fn session_scripts() -> Vec<(&'static str, [u8; 2], Vec<Op>, fn(&Stats))> {
             [0, 11],
             with_login(&[
                 Large { kind: 0, reps: 127, elem: 0 }, // unknown push, 256 KiB of `0,`: refused unparsed
-                Large { kind: 2, reps: 255, elem: 1 }, // incoming_event carrying 768 KiB of `[],`
-                Large { kind: 4, reps: 0, elem: 0 },   // over MAX_FRAME_LEN
-                req(2),                                // get_chat
-                Large { kind: 3, reps: 63, elem: 2 },  // its answer, with 192 KiB of `{},`
+                Large { kind: 2, reps: 127, elem: 1 }, // incoming_event carrying 384 KiB of `[],`
+                Large { kind: 4, reps: 0, elem: 0 },   // 1 byte over MAX_FRAME_LEN: refused
+                Large { kind: 4, reps: 1, elem: 0 }, // exactly MAX_FRAME_LEN: decoded (a bad incoming_event)
+                req(2),                              // get_chat
+                Large { kind: 3, reps: 63, elem: 2 }, // its answer, with 192 KiB of `{},`
                 req(0),
                 Serve { pick: 0, variant: 0 },
             ]),
             |s| {
-                assert_eq!(s.too_large, 1, "{s:?}");
-                assert!(count(s, "frame_rejected") >= 2, "{s:?}");
+                assert_eq!((s.too_large, s.over_max), (1, 1), "{s:?}");
+                assert_eq!(count(s, "frame_rejected"), 3, "{s:?}");
                 assert_eq!((s.logins, s.ok), (1, 2), "{s:?}");
                 assert_eq!(s.end_state, Some(State::Connected), "{s:?}");
             },

@@ -56,10 +56,11 @@ pub fn frame(data: &[u8]) -> FrameOutcome {
             FrameOutcome::Response { action: r.action, ok: r.result.is_ok() }
         }
         Ok(Frame::Push(p)) => {
-            if !wire::is_known_push(&p.action) && text.len() > MAX_UNKNOWN_PAYLOAD {
+            if !wire::is_known_push(&p.action) {
+                let len = payload_len(text).unwrap_or(0);
                 assert!(
-                    unknown_payload_within_cap(&p.payload),
-                    "unknown push `{}` accepted with a payload over the cap",
+                    len <= MAX_UNKNOWN_PAYLOAD,
+                    "unknown push `{}` accepted with {len} payload bytes",
                     p.action
                 );
             }
@@ -87,9 +88,17 @@ pub fn frame(data: &[u8]) -> FrameOutcome {
     }
 }
 
-/// Whether a payload the codec kept raw could have come from at most
-/// [`MAX_UNKNOWN_PAYLOAD`] bytes of JSON text. Re-serialising never grows text except
-/// numbers (`1e15` comes back as `1000000000000000.0`, at most ~5×), hence the factor.
-pub fn unknown_payload_within_cap(payload: &Value) -> bool {
-    serde_json::to_string(payload).map_or(0, |s| s.len()) <= 5 * MAX_UNKNOWN_PAYLOAD
+/// The length of a frame's `payload` as JSON text, as the codec measures it for the
+/// unknown-push cap (`None` if the text has no readable envelope). Cheap for short frames.
+pub fn payload_len(text: &str) -> Option<usize> {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        payload: Option<&'a serde_json::value::RawValue>,
+    }
+    if text.len() <= MAX_UNKNOWN_PAYLOAD {
+        return Some(text.len());
+    }
+    let env: Envelope<'_> = serde_json::from_str(text).ok()?;
+    Some(env.payload.map_or(0, |p| p.get().len()))
 }

@@ -8,11 +8,11 @@ use livechat_core::Error;
 use livechat_core::customer::{ConnectionId, Endpoint, HistoryId, RequestId, State};
 use livechat_core::engine::config::ConnectionConfig;
 use livechat_core::engine::{Engine, Output};
-use livechat_core::wire::{self, Frame, FrameError};
+use livechat_core::wire::{self, Frame, FrameError, MAX_UNKNOWN_PAYLOAD};
 use serde_json::Value;
 
 use super::checks::{CallBook, CallKind, check_open_url};
-use super::frame::unknown_payload_within_cap;
+use super::frame::payload_len;
 use super::ops::{EndpointKind, Header};
 use super::side::{FuzzSide, Seen};
 
@@ -39,6 +39,8 @@ pub struct Stats {
     pub max_in_flight: usize,
     /// Frames the harness fed that the codec refuses as an oversized unknown push.
     pub too_large: usize,
+    /// Frames the harness fed that the codec refuses as over `MAX_FRAME_LEN`.
+    pub over_max: usize,
     /// Raw push payloads over the unknown-push cap (see [`FOREIGN_PUSHES_CAPPED`]).
     pub raw_over_cap: usize,
     pub opened_urls: Vec<String>,
@@ -86,6 +88,8 @@ pub(super) struct InputLog {
     pub fed_rids: HashSet<u64>,
     /// A successful response to the live socket's `login` was fed.
     pub fed_login_ok: bool,
+    /// The `payload` text length of the frame being fed (an upper bound for short frames).
+    pub payload_len: usize,
 }
 
 /// Request ids are decimal: `"05"` and `"+5"` name request 5 as `"5"` does.
@@ -180,7 +184,7 @@ impl<S: FuzzSide> Harness<S> {
             custom_ids: Vec::new(),
             me: None,
             input: InputLog::default(),
-            large_budget: 10 << 20,
+            large_budget: 6 << 20,
             stats: Stats { agent: header.agent(), ..Stats::default() },
         };
         h.drain();
@@ -313,9 +317,9 @@ impl<S: FuzzSide> Harness<S> {
                 self.me = Some(id);
             }
             Seen::Rejected => self.input.rejected += 1,
-            Seen::Raw { action, payload } => {
+            Seen::Raw { action, .. } => {
                 self.input.effects += 1;
-                if !unknown_payload_within_cap(payload) {
+                if self.input.payload_len > MAX_UNKNOWN_PAYLOAD {
                     // The codec caps pushes *no* side knows; one only the other side knows
                     // is raw here too and passes uncapped (pending core fix, reproducer in
                     // fuzz/regressions-pending/session/).
@@ -427,8 +431,10 @@ impl<S: FuzzSide> Harness<S> {
             }
             Ok(Frame::Push(p)) => p.request_id.as_deref(),
             Err(e) => {
-                if matches!(e, FrameError::UnknownPushTooLarge { .. }) {
-                    self.stats.too_large += 1;
+                match e {
+                    FrameError::UnknownPushTooLarge { .. } => self.stats.too_large += 1,
+                    FrameError::TooLarge { .. } => self.stats.over_max += 1,
+                    _ => {}
                 }
                 None
             }
@@ -437,11 +443,13 @@ impl<S: FuzzSide> Harness<S> {
             self.input.fed_rids.insert(n);
         }
         let id = c.id;
+        self.input.payload_len = payload_len(text).unwrap_or(0);
         let before = self.session.state();
         let (rejected, effects) = (self.input.rejected, self.input.effects);
         self.session.handle_frame(self.now, id, text);
         self.drain();
         self.input.fed_login_ok = false;
+        self.input.payload_len = 0;
         if decoded.is_err() && before != State::Destroyed {
             assert_eq!(self.input.rejected - rejected, 1, "a rejected frame gave no single frame_rejected");
             assert_eq!(self.input.effects, effects, "a rejected frame had effects");

@@ -354,16 +354,17 @@ impl<S: FuzzSide> Harness<S> {
         (text, named)
     }
 
-    /// A frame holding `(reps + 1) × 1024` copies of an element (`elem` picks it), so a
-    /// megabyte frame costs four input bytes. `kind`: 0 an unknown push, 1 a push only the
+    /// A frame holding `(reps % 128 + 1) × 1024` copies of an element (`elem` picks it), so
+    /// a megabyte frame costs four input bytes. `kind`: 0 an unknown push, 1 a push only the
     /// other side knows (raw here), 2 a typed push of this side, 3 a response to an
-    /// outstanding request, 4 a push just over [`MAX_FRAME_LEN`]. `None` once the run's
-    /// byte budget is spent.
+    /// outstanding request, 4 a push of a long string just over [`MAX_FRAME_LEN`] (even
+    /// `reps`) or just within it (odd). `None` once the run's byte budget is spent.
     pub(super) fn large_frame(&mut self, kind: u8, reps: u8, elem: u8) -> Option<String> {
-        let n = (usize::from(reps) + 1) * 1024;
+        let n = (usize::from(reps % 128) + 1) * 1024;
         let e = pick(&ELEMS, elem);
-        let size = if kind % 5 == 4 { MAX_FRAME_LEN + 1 + usize::from(reps) } else { n * (e.len() + 1) };
-        self.large_budget = self.large_budget.checked_sub(size)?;
+        // One long string costs little to refuse or to scan; trees cost a lot to build.
+        let cost = if kind % 5 == 4 { 256 << 10 } else { n * (e.len() + 1) };
+        self.large_budget = self.large_budget.checked_sub(cost)?;
         let blob = || repeated(e, n);
         let chat = pick(&CHATS, elem);
         Some(match kind % 5 {
@@ -390,7 +391,12 @@ impl<S: FuzzSide> Harness<S> {
                 frame.to_string().replace("\"@BLOB@\"", &blob())
             }
             _ => {
-                let pad = "a".repeat(size);
+                let envelope = r#"{"action":"incoming_event","type":"push","payload":{"pad":""}}"#.len();
+                let len = match reps % 2 {
+                    0 => MAX_FRAME_LEN + 1 + usize::from(reps / 2),
+                    _ => MAX_FRAME_LEN - usize::from(reps / 2),
+                };
+                let pad = "a".repeat(len - envelope);
                 format!(r#"{{"action":"incoming_event","type":"push","payload":{{"pad":"{pad}"}}}}"#)
             }
         })

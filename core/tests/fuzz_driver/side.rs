@@ -28,7 +28,6 @@ pub enum Seen<'a> {
     /// A push kept raw (a push this side has no type for).
     Raw {
         action: &'a str,
-        payload: &'a Value,
     },
     Other,
 }
@@ -98,7 +97,7 @@ impl FuzzSide for CustomerSide {
             Event::CustomerId(id) => Seen::User(id.clone()),
             Event::IdentityChanged { new_id, .. } => Seen::User(new_id.clone()),
             Event::FrameRejected { .. } => Seen::Rejected,
-            Event::UnknownPush { action, payload } => Seen::Raw { action, payload },
+            Event::UnknownPush { action, .. } => Seen::Raw { action },
             _ => Seen::Other,
         }
     }
@@ -234,7 +233,7 @@ impl FuzzSide for AgentSide {
                 me: r.raw.pointer("/my_profile/id").and_then(Value::as_str).map(str::to_string),
             },
             AgentEvent::FrameRejected { .. } => Seen::Rejected,
-            AgentEvent::Push { action, payload } => Seen::Raw { action, payload },
+            AgentEvent::Push { action, .. } => Seen::Raw { action },
             _ => Seen::Other,
         }
     }
