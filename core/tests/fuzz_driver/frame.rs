@@ -3,7 +3,10 @@
 use livechat_core::agent::{AgentEvent, AgentEventKind};
 use livechat_core::customer::{Event, EventKind};
 use livechat_core::wire::{self, Frame, FrameError, MAX_FRAME_LEN, MAX_UNKNOWN_PAYLOAD};
+use std::collections::BTreeMap;
+
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// What [`frame`] made of its input.
 #[derive(Debug)]
@@ -91,14 +94,9 @@ pub fn frame(data: &[u8]) -> FrameOutcome {
 /// The length of a frame's `payload` as JSON text, as the codec measures it for the
 /// unknown-push cap (`None` if the text has no readable envelope). Cheap for short frames.
 pub fn payload_len(text: &str) -> Option<usize> {
-    #[derive(serde::Deserialize)]
-    struct Envelope<'a> {
-        #[serde(borrow)]
-        payload: Option<&'a serde_json::value::RawValue>,
-    }
     if text.len() <= MAX_UNKNOWN_PAYLOAD {
         return Some(text.len());
     }
-    let env: Envelope<'_> = serde_json::from_str(text).ok()?;
-    Some(env.payload.map_or(0, |p| p.get().len()))
+    let fields: BTreeMap<String, &RawValue> = serde_json::from_str(text).ok()?;
+    Some(fields.get("payload").map_or(0, |p| p.get().len()))
 }
