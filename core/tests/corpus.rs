@@ -403,11 +403,11 @@ fn session_scripts() -> Vec<(&'static str, [u8; 2], Vec<Op>, fn(&Stats))> {
             "large-payload",
             [0, 11],
             with_login(&[
-                Large { kind: 0, reps: 127, elem: 0 }, // unknown push, 256 KiB of `0,`: refused unparsed
-                Large { kind: 2, reps: 127, elem: 1 }, // incoming_event carrying 384 KiB of `[],`
-                Large { kind: 4, reps: 0, elem: 0 },   // 1 byte over MAX_FRAME_LEN: refused
-                Large { kind: 4, reps: 1, elem: 0 }, // exactly MAX_FRAME_LEN: decoded (a bad incoming_event)
-                req(2),                              // get_chat
+                Large { kind: 0, reps: 63, elem: 0 }, // unknown push, 128 KiB of `0,`: refused unparsed
+                Large { kind: 2, reps: 63, elem: 1 }, // incoming_event carrying 192 KiB of `[],`
+                Large { kind: 4, reps: 0, elem: 0 },  // 1 byte over MAX_FRAME_LEN: refused
+                Large { kind: 4, reps: 1, elem: 0 },  // exactly MAX_FRAME_LEN: decoded (a bad incoming_event)
+                req(2),                               // get_chat
                 Large { kind: 3, reps: 63, elem: 2 }, // its answer, with 192 KiB of `{},`
                 req(0),
                 Serve { pick: 0, variant: 0 },

@@ -145,7 +145,7 @@ pub struct Harness<S: FuzzSide> {
     /// The session's user, as its events named it.
     pub(super) me: Option<String>,
     pub(super) input: InputLog,
-    /// Bytes the `Large` ops may still synthesize in this run (keeps runs fast).
+    /// Bytes the `Large` ops may still synthesize in this run (keeps runs fast; a frame over `MAX_FRAME_LEN` counts 1 MiB).
     pub(super) large_budget: usize,
     pub stats: Stats,
 }
@@ -184,7 +184,7 @@ impl<S: FuzzSide> Harness<S> {
             custom_ids: Vec::new(),
             me: None,
             input: InputLog::default(),
-            large_budget: 6 << 20,
+            large_budget: 3 << 20,
             stats: Stats { agent: header.agent(), ..Stats::default() },
         };
         h.drain();

@@ -139,7 +139,7 @@ pub enum Op {
         how: u8,
         region: Vec<u8>,
     },
-    /// A frame of `(reps + 1) × 1024` copies of one element (see the server's `large_frame`),
+    /// A frame of `(reps % 64 + 1) × 1024` copies of one element (see the server's `large_frame`),
     /// so megabyte frames come from four input bytes. `kind`: unknown push, known push,
     /// response to an outstanding request, over `MAX_FRAME_LEN`.
     Large {

@@ -354,16 +354,16 @@ impl<S: FuzzSide> Harness<S> {
         (text, named)
     }
 
-    /// A frame holding `(reps % 128 + 1) × 1024` copies of an element (`elem` picks it), so
+    /// A frame holding `(reps % 64 + 1) × 1024` copies of an element (`elem` picks it), so
     /// a megabyte frame costs four input bytes. `kind`: 0 an unknown push, 1 a push only the
     /// other side knows (raw here), 2 a typed push of this side, 3 a response to an
     /// outstanding request, 4 a push of a long string just over [`MAX_FRAME_LEN`] (even
     /// `reps`) or just within it (odd). `None` once the run's byte budget is spent.
     pub(super) fn large_frame(&mut self, kind: u8, reps: u8, elem: u8) -> Option<String> {
-        let n = (usize::from(reps % 128) + 1) * 1024;
+        let n = (usize::from(reps % 64) + 1) * 1024;
         let e = pick(&ELEMS, elem);
         // One long string costs little to refuse or to scan; trees cost a lot to build.
-        let cost = if kind % 5 == 4 { 256 << 10 } else { n * (e.len() + 1) };
+        let cost = if kind % 5 == 4 { 1 << 20 } else { n * (e.len() + 1) };
         self.large_budget = self.large_budget.checked_sub(cost)?;
         let blob = || repeated(e, n);
         let chat = pick(&CHATS, elem);
