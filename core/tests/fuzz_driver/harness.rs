@@ -374,7 +374,7 @@ impl<S: FuzzSide> Harness<S> {
         let now = self.now;
         let c = &mut self.conns[idx];
         assert!(c.usable(), "Send on {conn:?} before open or after close");
-        assert!(c.rids.insert(rid.clone()), "request_id {rid} sent twice on {conn:?}");
+        assert!(c.rids.insert(rid.clone()), "request_id {rid} sent twice on {conn:?}, now as {text}");
         match action.as_str() {
             "login" => {
                 assert_eq!(c.frames_sent, 0, "login is not the first frame on {conn:?}");
