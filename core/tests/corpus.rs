@@ -14,7 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use fuzz_driver::{FrameOutcome, Op, Stats};
-use livechat_core::customer::EventKind;
+use livechat_core::customer::{EventKind, State};
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
@@ -92,9 +92,26 @@ fn with_login(rest: &[Op]) -> Vec<Op> {
     LOGIN.iter().cloned().chain(rest.iter().cloned()).collect()
 }
 
-/// A `customer_disconnected` push from the dictionary (reason index into the driver's list).
+/// A `customer_disconnected` / `agent_disconnected` push from the dictionary (reason index
+/// into the driver's list).
 fn disconnected(reason: u8, region_pick: u8) -> Op {
     Dict { template: 8, pick: region_pick, variant: reason }
+}
+
+/// A `misdirected_connection` push (`login_error`: a `misdirected_request` login error)
+/// naming `region`, upper-cased when `upper`.
+fn misdirected(login_error: bool, upper: bool, region: &str) -> Op {
+    Misdirected { how: u8::from(login_error) | (u8::from(upper) << 1), region: region.as_bytes().to_vec() }
+}
+
+/// Header bytes: the first one's bit 7 is the agent side, the second one's bits 6–7 the
+/// endpoint (0 custom, 1 `Region("us")`, 2 `Region("fra")`, 3 `Region("Europe")`).
+const AGENT: u8 = 0x80;
+const REGION_US: u8 = 0x40;
+const REGION_EUROPE: u8 = 0xc0;
+
+fn count(s: &Stats, event: &str) -> usize {
+    s.events.get(event).copied().unwrap_or(0)
 }
 
 /// Named scripts, each with a check that it reaches the states it was written for.
@@ -310,6 +327,167 @@ fn session_scripts() -> Vec<(&'static str, [u8; 2], Vec<Op>, fn(&Stats))> {
             |s| {
                 assert!(s.events.get("frame_rejected").is_some_and(|n| *n >= 4), "{s:?}");
                 assert_eq!(s.logins, 1, "{s:?}");
+            },
+        ),
+        (
+            "agent-side",
+            [AGENT, 8],
+            with_login(&[
+                Misc { op: 0, chat: 0 }, // send_message: exactly-once, completes on the response
+                Serve { pick: 0, variant: 2 },
+                req(0), // list_chats
+                Serve { pick: 0, variant: 0 },
+                Request { action: 9, payload: 2, timeout: 0 }, // add_user_to_chat a customer, no visibility
+                Misc { op: 2, chat: 0 },                       // set_credentials: update_session
+                Serve { pick: 0, variant: 0 },
+                Dict { template: 13, pick: 0, variant: 0 }, // routing_status_set
+                Dict { template: 13, pick: 0, variant: 2 }, // queue_positions_updated
+                disconnected(4, 0),                         // agent_disconnected internal_error
+                Advance { secs: 1, quarter_ms: 0 },
+                Open,
+                Serve { pick: 0, variant: 0 },
+                History { op: 0, which: 0 },
+                History { op: 1, which: 0 },
+                Serve { pick: 0, variant: 1 },
+            ]),
+            |s| {
+                assert!(s.agent, "{s:?}");
+                assert_eq!((s.logins, count(s, "ready")), (2, 2), "{s:?}");
+                assert_eq!(s.ok, 4, "{s:?}");
+                assert_eq!(s.failed.get("INVALID_REQUEST"), Some(&1), "{s:?}");
+                assert_eq!(count(s, "routing_status_set"), 1, "{s:?}");
+                assert_eq!(count(s, "queue_positions_updated"), 1, "{s:?}");
+                assert!(
+                    s.opened_urls.iter().all(|u| u.starts_with("ws://dal.sim/v3.6/agent/rtm/ws")),
+                    "{s:?}"
+                );
+            },
+        ),
+        (
+            "hostile-region",
+            [0, REGION_US | 9],
+            with_login(&[
+                req(1),
+                misdirected(false, false, "fra"), // a valid region: followed
+                Advance { secs: 0, quarter_ms: 1 },
+                Open,
+                Serve { pick: 0, variant: 0 },
+                misdirected(false, false, "evil.example/"), // refused: paused
+                req(0),
+                Connect,
+                Open,
+                Serve { pick: 0, variant: 0 },
+                misdirected(false, true, "x@127.0.0.1:19070/"), // refused (upper-cased)
+            ]),
+            |s| {
+                assert_eq!(s.logins, 3, "{s:?}");
+                assert_eq!(count(s, "frame_rejected"), 2, "{s:?}");
+                // The call in flight at the switch, then the call made while paused.
+                assert_eq!(s.failed.get("MISDIRECTED_CONNECTION"), Some(&2), "{s:?}");
+                assert_eq!(s.end_state, Some(State::Paused), "{s:?}");
+                let hosts: Vec<&str> = s.opened_urls.iter().map(|u| u.split('/').nth(2).unwrap()).collect();
+                assert_eq!(
+                    hosts,
+                    ["api.livechatinc.com", "api-fra.livechatinc.com", "api-fra.livechatinc.com"]
+                );
+            },
+        ),
+        (
+            "hostile-region-login",
+            [AGENT, REGION_EUROPE | 10],
+            vec![
+                Open,
+                misdirected(true, false, "evil.example/"), // a login error naming a host: paused
+                Connect,
+                Open,
+                misdirected(true, true, "US-South1"), // a valid region, any case: followed
+                Advance { secs: 0, quarter_ms: 1 },
+                Open,
+                Serve { pick: 0, variant: 0 },
+            ],
+            |s| {
+                assert_eq!(s.logins, 1, "{s:?}");
+                assert_eq!(count(s, "frame_rejected"), 1, "{s:?}");
+                assert_eq!(s.end_state, Some(State::Connected), "{s:?}");
+                let hosts: Vec<&str> = s.opened_urls.iter().map(|u| u.split('/').nth(2).unwrap()).collect();
+                assert_eq!(
+                    hosts,
+                    ["api-fra.livechatinc.com", "api-fra.livechatinc.com", "api-us-south1.livechatinc.com"]
+                );
+            },
+        ),
+        (
+            "large-payload",
+            [0, 11],
+            with_login(&[
+                Large { kind: 0, reps: 63, elem: 0 }, // unknown push, 128 KiB of `0,`: refused unparsed
+                Large { kind: 2, reps: 63, elem: 1 }, // incoming_event carrying 192 KiB of `[],`
+                Large { kind: 4, reps: 0, elem: 0 },  // 1 byte over MAX_FRAME_LEN: refused
+                Large { kind: 4, reps: 1, elem: 0 },  // exactly MAX_FRAME_LEN: decoded (a bad incoming_event)
+                req(2),                               // get_chat
+                Large { kind: 3, reps: 63, elem: 2 }, // its answer, with 192 KiB of `{},`
+                req(0),
+                Serve { pick: 0, variant: 0 },
+            ]),
+            |s| {
+                assert_eq!((s.too_large, s.over_max), (1, 1), "{s:?}");
+                assert_eq!(count(s, "frame_rejected"), 3, "{s:?}");
+                assert_eq!((s.logins, s.ok), (1, 2), "{s:?}");
+                assert_eq!(s.end_state, Some(State::Connected), "{s:?}");
+            },
+        ),
+        (
+            "ping-silence",
+            [0, 12],
+            with_login(&[
+                req(0),
+                Advance { secs: 15, quarter_ms: 0 }, // the keepalive ping goes out
+                Chatter { secs: 12, template: 0 },   // pushes every second, no answer
+                Advance { secs: 6, quarter_ms: 0 },
+                Open,
+                Serve { pick: 0, variant: 0 },
+            ]),
+            |s| {
+                assert_eq!((s.pings, s.ping_closes), (1, 1), "{s:?}");
+                assert_eq!(s.logins, 2, "{s:?}");
+                assert_eq!(s.failed.get("REQUEST_TIMEOUT"), Some(&1), "{s:?}");
+                // Pushes at +16 s … +24 s arrive; the socket is closed at +25 s sharp.
+                assert_eq!(count(s, "incoming_event"), 9, "{s:?}");
+            },
+        ),
+        (
+            "forged-confirmation",
+            [0, 13],
+            with_login(&[
+                SendEvent { chat: 0, flags: 0 },
+                TransportClosed(1),
+                Advance { secs: 6, quarter_ms: 0 },
+                Open,
+                Serve { pick: 0, variant: 0 },    // login
+                Serve { pick: 0, variant: 0xc1 }, // confirmation: only another author's event has our custom_id
+                Serve { pick: 0, variant: 2 },    // the re-sent event
+            ]),
+            |s| {
+                assert_eq!((s.resends, s.ok), (1, 1), "{s:?}");
+                assert_eq!(s.logins, 2, "{s:?}");
+            },
+        ),
+        (
+            "silent-server",
+            [AGENT, 14],
+            vec![
+                Open,
+                Serve { pick: 0, variant: 0 },
+                Misc { op: 0, chat: 0 }, // send_message: unconfirmed after its timeout
+                req(0),
+                Advance { secs: 60, quarter_ms: 0 },
+                Advance { secs: 60, quarter_ms: 0 },
+                Advance { secs: 60, quarter_ms: 0 },
+            ],
+            |s| {
+                assert_eq!(s.failed.get("REQUEST_TIMEOUT"), Some(&2), "{s:?}");
+                assert_eq!((s.pings, s.ping_closes), (1, 1), "{s:?}");
+                assert_eq!(s.end_state, Some(State::Reconnecting), "{s:?}");
             },
         ),
     ]

@@ -1,11 +1,14 @@
-//! Property tests over random input sequences (frames, drops, timeouts, tokens, commands),
-//! through the same driver the `session` fuzz target uses. After every input it checks:
-//! no panic; every request completes at most once, and exactly once after `destroy`; no
-//! frame but `login`/`ping` is sent before a successful login on that socket; at most 10
-//! requests in flight (see `fuzz_driver::Harness` for the full list).
+//! Property tests over random input sequences (frames, drops, timeouts, tokens, commands,
+//! hostile redirects, large frames), customer and agent side alike, through the same driver
+//! the `session` fuzz target uses. After every input it checks: no panic; every request
+//! completes at most once, and exactly once after `destroy`; no call outlives its deadline;
+//! an unanswered ping closes its socket in time; sockets go only to configured servers; no
+//! frame but `login`/`ping` is sent before a successful login on that socket; requests in
+//! flight stay within the limit (see `fuzz_driver::Harness` for the full list).
 
 mod fuzz_driver;
 
+use fuzz_driver::Op;
 use proptest::prelude::*;
 
 proptest! {
@@ -15,6 +18,20 @@ proptest! {
     fn any_input_sequence_keeps_the_session_invariants(data in proptest::collection::vec(any::<u8>(), 2..3000)) {
         let stats = fuzz_driver::session(&data);
         prop_assert!(stats.max_in_flight <= 10);
+    }
+
+    /// Logged in first (either side, any configuration), then anything: the random part
+    /// starts where most of the session's behaviour is.
+    #[test]
+    fn any_input_after_a_login_keeps_the_session_invariants(
+        header in any::<[u8; 2]>(),
+        rest in proptest::collection::vec(any::<u8>(), 0..2000),
+    ) {
+        let login = [Op::Connect, Op::Open, Op::TokenOk { customer: 0, lifetime: 0 }, Op::Serve { pick: 0, variant: 0 }];
+        let mut data = fuzz_driver::script(header, &login);
+        data.extend(rest);
+        let stats = fuzz_driver::session(&data);
+        prop_assert!(stats.logins >= 1, "the login prefix did not log in: {stats:?}");
     }
 
     #[test]
