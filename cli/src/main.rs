@@ -36,7 +36,8 @@ enum Command {
 }
 
 /// `--debug`: our crates' frames (redacted) and decisions.
-const DEBUG_DIRECTIVES: &str = "livechat_tokio=debug,livechat_smol=debug,livechat_blocking=debug";
+const DEBUG_DIRECTIVES: &str =
+    "livechat_async=debug,livechat_tokio=debug,livechat_smol=debug,livechat_blocking=debug";
 
 fn init_tracing(debug: bool) {
     // Whatever RUST_LOG says, the dependencies that log tokens below `info` (tungstenite

@@ -1,19 +1,18 @@
 //! # livechat-smol
 //!
-//! The LiveChat Customer Chat API client for smol. A thin driver of the [`livechat_core`]
-//! session: a task on smol's global executor owns the WebSocket (async-tungstenite over
-//! async-net, rustls with the ring provider and certificate verification) and the core
-//! [`Driver`](livechat_core::client::Driver); it moves frames, time (`async_io::Timer`) and
-//! HTTP results in and performs what the core asks for. Every protocol decision is in core.
+//! The LiveChat Customer Chat API client for smol. The clients, their driver task and their
+//! streams are [`livechat_async`]'s, written once for every runtime; this crate lends them
+//! smol: tasks on smol's global executor, `async-io` timers, smol's blocking pool and a
+//! WebSocket (async-tungstenite over async-net, rustls with the ring provider and
+//! certificate verification). Every protocol decision is in [`livechat_core`].
 //!
 //! Nothing here depends on tokio, and the futures this crate returns need no particular
 //! executor: `smol::block_on`, async-std's executor or any other can drive them, because
 //! the socket and timers live on smol's global executor and `async-io`'s reactor.
 //!
 //! ```no_run
-//! use livechat_smol::{CustomerClient, ClientOptions, CustomerApi, Identity};
-//! use livechat_core::customer::{Endpoint, SessionConfig};
-//! # async fn demo(token: livechat_core::token::Token) -> Result<(), livechat_core::Error> {
+//! use livechat_smol::{CustomerClient, ClientOptions, CustomerApi, Endpoint, Identity, SessionConfig};
+//! # async fn demo(token: livechat_smol::Token) -> Result<(), livechat_smol::Error> {
 //! let config = SessionConfig::new("my-organization-id", Endpoint::Region("dal".into()));
 //! let client = CustomerClient::start(config, ClientOptions::new(Identity::token(token)));
 //! let chat = client.start_chat(Default::default()).await?;
@@ -22,271 +21,157 @@
 //! ```
 //!
 //! The agent side (the Node.js chat SDK's capabilities) is [`AgentClient`], with its methods
-//! in [`AgentApi`]; it runs on the same driver task as the customer client.
-//!
-//! HTTP (token grants, uploads) is performed by `livechat-http` (ureq, blocking) on smol's
-//! blocking thread pool (`smol::unblock`), never on the executor.
+//! in [`AgentApi`]; it runs on the same driver task as the customer client. HTTP (token
+//! grants, uploads) is performed by `livechat-http` (ureq, blocking) on smol's blocking
+//! thread pool, never on the executor. Frame logs (`debug_frames`) use the `tracing` target
+//! `livechat_async`.
 
-mod agent;
-mod driver;
-mod events;
-mod upload;
+mod tls;
 
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
 
-use livechat_core::client::{Op, Tokens, Waiter, decode};
-use livechat_core::customer::{CustomerSession, Event, Exec, HistoryPage, SessionConfig};
-use livechat_core::hub::EventHub;
-use livechat_core::identity::{SharedJar, TokenSource};
-use livechat_core::token::Token;
-use livechat_core::{Error, ErrorCode};
+use async_tungstenite::WebSocketStream;
+use async_tungstenite::smol::ConnectStream;
+use async_tungstenite::tungstenite::client::IntoClientRequest;
+use async_tungstenite::tungstenite::protocol::WebSocketConfig;
+use livechat_async::Runtime;
+pub use livechat_async::common::*;
 
-pub use agent::{AgentClient, AgentEventStream, AgentOptions, CredentialsProvider};
-pub use events::EventStream;
-pub use livechat_core::agent::AgentApi;
-pub use livechat_core::agent::ExpiringCredentials;
-pub use livechat_core::customer::{CustomerApi, Rating};
-pub use livechat_core::hub::Listen;
-pub use livechat_core::identity::{CookieJar, Grant};
-pub use livechat_core::token::{AccountsConfig, Secret};
-pub use livechat_http::Progress;
-pub use upload::{Upload, UploadSource};
+/// A customer client on smol. Cheap to clone; usable from many tasks and threads. Its
+/// driver task goes on smol's global executor, so it starts from any thread, inside or
+/// outside any executor.
+pub type CustomerClient = livechat_async::CustomerClient<SmolRuntime>;
 
-/// A boxed future, as returned by every client method.
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+/// An agent client on smol (the Node chat SDK's `ChatSDK`); every method comes from
+/// [`AgentApi`].
+///
+/// ```no_run
+/// use livechat_smol::{AgentApi, AgentClient, AgentConfig, AgentCredentials, AgentEvent, AgentOptions, Recipients};
+/// # async fn demo() -> Result<(), livechat_smol::Error> {
+/// let config = AgentConfig::new("my-organization-id", AgentCredentials::bearer("dal:…"));
+/// let agent = AgentClient::start(config, AgentOptions::default())?;
+/// let mut events = agent.events();
+/// while let Some(event) = events.next_event().await {
+///     if let AgentEvent::IncomingEvent(e) = event {
+///         agent.send_message(&e.chat_id, "Hello!", Recipients::All).await?;
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+pub type AgentClient = livechat_async::AgentClient<SmolRuntime>;
 
-/// The application's own token service (the JS SDK's `identityProvider`).
-pub trait IdentityProvider: Send + Sync + 'static {
-    /// `getToken` (`fresh = false`, a cached token is fine) or `getFreshToken` (`true`).
-    fn token(&self, fresh: bool) -> BoxFuture<Result<Token, Error>>;
-}
+/// smol's global executor and `async-io`'s reactor, as [`livechat_async`] drives them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SmolRuntime;
 
-/// Where customer tokens come from.
-#[derive(Clone)]
-pub enum Identity {
-    /// Built in: a static token, the `agent_token` grant or the `cookie` grant.
-    Grant(Grant),
-    /// Your own provider.
-    Provider(Arc<dyn IdentityProvider>),
-}
+/// `async-io`'s timer.
+pub struct SmolTimer(async_io::Timer);
 
-impl Identity {
-    /// A token you already have. It cannot be refreshed.
-    pub fn token(token: Token) -> Identity {
-        Identity::Grant(Grant::Static(token))
+impl livechat_async::Timer for SmolTimer {
+    fn reset(&mut self, at: Instant) {
+        self.0.set_at(at);
     }
-
-    /// Backend integrations: act for customers with an agent token (`customers:own`).
-    /// `entity_id: None` creates a new customer.
-    pub fn agent_token(accounts: AccountsConfig, agent_token: Secret, entity_id: Option<String>) -> Identity {
-        Identity::Grant(Grant::AgentToken { accounts, agent_token, entity_id })
-    }
-
-    /// The `cookie` grant with an in-memory cookie jar (pass a saved jar to resume).
-    pub fn cookie(accounts: AccountsConfig, jar: CookieJar) -> Identity {
-        Identity::Grant(Grant::Cookie { accounts, jar })
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        std::pin::Pin::new(&mut self.0).poll(cx).map(|_| ())
     }
 }
 
-/// Transport options.
-#[derive(Clone)]
-pub struct ClientOptions {
-    pub identity: Identity,
-    /// Capacity of each event stream; when a subscriber lags behind this much, newer
-    /// events are dropped for it (and counted, see [`EventStream::dropped`]).
-    pub event_buffer: usize,
-    /// Log every frame at `debug` level through `tracing` (tokens redacted).
-    pub debug_frames: bool,
-    /// Largest WebSocket message (and frame) accepted.
-    pub max_message_size: usize,
-    /// Your own rustls configuration (custom roots, client certificates). Certificate
-    /// verification is on unless this config turns it off. Without it, `wss://` uses the
-    /// ring provider and the roots of the `webpki-roots` (default) or `native-roots` feature.
-    pub tls: Option<Arc<rustls::ClientConfig>>,
-    /// Calls waiting to reach the driver task; more fail at once with `QUEUE_FULL`.
-    pub command_buffer: usize,
-    /// How long one socket write may wait for the server to take our bytes; past it the
-    /// socket is judged dead, closed and reconnected ([`livechat_core::wire::WRITE_TIMEOUT`]
-    /// by default). Connects are bounded by the session's `login_timeout`.
-    pub write_timeout: std::time::Duration,
-}
+impl Runtime for SmolRuntime {
+    type WebSocket = WebSocketStream<ConnectStream>;
+    /// Dropping a smol task cancels it.
+    type Task = smol::Task<()>;
+    type Timer = SmolTimer;
 
-impl ClientOptions {
-    pub fn new(identity: Identity) -> ClientOptions {
-        ClientOptions {
-            identity,
-            event_buffer: 1024,
-            debug_frames: false,
-            max_message_size: livechat_core::wire::MAX_FRAME_LEN,
-            tls: None,
-            command_buffer: 1024,
-            write_timeout: livechat_core::wire::WRITE_TIMEOUT,
-        }
+    fn spawn(&self, future: impl Future<Output = ()> + Send + 'static) -> smol::Task<()> {
+        smol::spawn(future)
+    }
+
+    fn spawn_detached(&self, future: impl Future<Output = ()> + Send + 'static) {
+        smol::spawn(future).detach();
+    }
+
+    fn timer(&self, at: Instant) -> SmolTimer {
+        SmolTimer(async_io::Timer::at(at))
+    }
+
+    fn connect(
+        &self,
+        url: String,
+        config: WebSocketConfig,
+        tls: Option<Arc<rustls::ClientConfig>>,
+    ) -> BoxFuture<Result<Self::WebSocket, String>> {
+        Box::pin(connect(url, tls, config))
+    }
+
+    fn spawn_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> BoxFuture<Result<T, String>> {
+        Box::pin(async move { Ok(smol::unblock(f).await) })
     }
 }
 
-pub(crate) enum Command {
-    Op(Op, Waiter),
-}
-
-/// A customer client. Cheap to clone; usable from many tasks and threads.
-#[derive(Clone)]
-pub struct CustomerClient {
-    commands: driver::Commands,
-    hub: Arc<Mutex<EventHub<Event>>>,
-    token: Arc<Mutex<Option<Token>>>,
-    upload_base: Option<String>,
-    /// The cookie grant's jar, kept up to date by the driver.
-    jar: Option<SharedJar>,
-    organization_id: String,
-    event_buffer: usize,
-}
-
-impl std::fmt::Debug for CustomerClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CustomerClient")
-            .field("organization_id", &self.organization_id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl CustomerClient {
-    /// Start a client: its driver task goes on smol's global executor, so this works from
-    /// any thread and inside or outside any executor. With `auto_connect` (the default) it
-    /// connects at once; calls made meanwhile are queued and sent after login. The task
-    /// ends when every handle is dropped.
-    pub fn start(config: SessionConfig, options: ClientOptions) -> CustomerClient {
-        let upload_base = config.connection.endpoint.http_base(None);
-        let organization_id = config.connection.organization_id.clone();
-        let (tokens, provider, jar) = match &options.identity {
-            Identity::Grant(g) => {
-                let mut source = TokenSource::new(g.clone());
-                let jar = source.shared_jar();
-                (Tokens::Source(Box::new(source)), None, jar)
-            }
-            Identity::Provider(p) => (Tokens::External, Some(p.clone()), None),
+/// Open a WebSocket (TCP with `TCP_NODELAY`, TLS for `wss://`, handshake).
+async fn connect(
+    url: String,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    config: WebSocketConfig,
+) -> Result<WebSocketStream<ConnectStream>, String> {
+    let request = url.into_client_request().map_err(|e| e.to_string())?;
+    let secure = request.uri().scheme_str().is_some_and(|s| s.eq_ignore_ascii_case("wss"));
+    let host = request.uri().host().ok_or("no host in the URL")?;
+    // `[::1]` in a URL, `::1` to connect to.
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    let port = request.uri().port_u16().unwrap_or(if secure { 443 } else { 80 });
+    let connector = if secure {
+        let config = match tls {
+            Some(c) => c,
+            // Loading the system store reads files: off the executor.
+            None => smol::unblock(tls::default_config).await?,
         };
-        let session = CustomerSession::new(config, std::time::Instant::now());
-        let (commands, hub, token) = driver::spawn(session, tokens, provider, &(&options).into());
-        CustomerClient {
-            commands,
-            hub,
-            token,
-            upload_base,
-            jar,
-            organization_id,
-            event_buffer: options.event_buffer,
-        }
-    }
-
-    /// The token in use (to call the Web API yourself, for example).
-    pub fn token(&self) -> Option<Token> {
-        self.token.lock().ok().and_then(|t| t.clone())
-    }
-
-    /// The `cookie` grant's jar as it is now (`None` for other identities). Save it
-    /// ([`CookieJar::to_json`], a stable JSON shape) and give it back to
-    /// [`Identity::cookie`] after a restart to stay the same customer. It holds the
-    /// customer's identity: store it like a password.
-    pub fn cookie_jar(&self) -> Option<CookieJar> {
-        self.jar.as_ref().map(SharedJar::get)
-    }
-
-    /// A new stream of every event from now on (any number of subscribers).
-    pub fn events(&self) -> EventStream {
-        events::subscribe(&self.hub, self.event_buffer)
-    }
-
-    /// `getChatHistory`: pages of threads, newest page first, oldest thread first within a
-    /// page, ending after the page marked `done`.
-    pub fn chat_history(
-        &self,
-        chat_id: &str,
-    ) -> impl futures_lite::Stream<Item = Result<HistoryPage, Error>> + Send + use<> {
-        let client = self.clone();
-        let chat_id = chat_id.to_string();
-        futures_lite::stream::unfold(Some(None), move |state| {
-            let client = client.clone();
-            let chat_id = chat_id.clone();
-            async move {
-                let history = match state? {
-                    Some(h) => h,
-                    None => match client.history_open(&chat_id).await {
-                        Ok(h) => h,
-                        Err(e) => return Some((Err(e), None)),
-                    },
-                };
-                match client.history_next(history).await {
-                    Ok(page) if page.done => {
-                        let _ = client.history_close(history).await;
-                        Some((Ok(page), None))
-                    }
-                    Ok(page) => Some((Ok(page), Some(Some(history)))),
-                    Err(e) => Some((Err(e), Some(Some(history)))),
-                }
-            }
-        })
-    }
-
-    /// `uploadFile`: upload a file (≤ 10 MB) and get its URL for a `file` event.
-    /// `progress` gets 0..1; [`Upload::cancel`] aborts.
-    pub fn upload_file(&self, source: UploadSource, progress: Option<Progress>) -> Upload {
-        upload::start(self, source, progress)
-    }
+        Some(futures_rustls::TlsConnector::from(config))
+    } else {
+        None
+    };
+    let socket = smol::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| e.to_string())?;
+    // Small frames (a response, then its push) must not wait for Nagle and delayed ACKs.
+    socket.set_nodelay(true).map_err(|e| e.to_string())?;
+    let (ws, _) = async_tungstenite::smol::client_async_tls_with_connector_and_config(
+        request,
+        socket,
+        connector,
+        Some(config),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(ws)
 }
 
-/// Carry `op` to a driver task and decode its result (shared by the customer and agent
-/// clients).
-pub(crate) fn exec_on<
-    T: serde::de::DeserializeOwned + Send + 'static,
-    E: livechat_core::hub::Kinded + Clone + Send + 'static,
->(
-    commands: &driver::Commands,
-    hub: &Arc<Mutex<EventHub<E>>>,
-    what: &'static str,
-    op: Op,
-) -> BoxFuture<Result<T, Error>> {
-    let (tx, rx) = async_channel::bounded(1);
-    let sent = commands
-        .try_send(Command::Op(
-            op,
-            Box::new(move |r| {
-                let _ = tx.try_send(r);
-            }),
-        ))
-        .map_err(|e| match e {
-            async_channel::TrySendError::Full(_) => {
-                Error::new(ErrorCode::QueueFull, "too many calls waiting for the client task")
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wss_to_a_server_that_is_not_tls_fails_without_panicking() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            use std::io::Write;
+            if let Ok((mut s, _)) = listener.accept() {
+                let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
             }
-            async_channel::TrySendError::Closed(_) => livechat_core::hub::end_error(hub),
         });
-    let hub = hub.clone();
-    Box::pin(async move {
-        sent?;
-        let value = rx.recv().await.map_err(|_| livechat_core::hub::end_error(&hub))??;
-        decode(what, value)
-    })
-}
+        let result =
+            smol::block_on(connect(format!("wss://127.0.0.1:{port}/"), None, WebSocketConfig::default()));
+        assert!(result.is_err());
+        server.join().unwrap();
+    }
 
-impl Exec for CustomerClient {
-    type Out<T: Send + 'static> = BoxFuture<Result<T, Error>>;
-
-    fn exec<T: serde::de::DeserializeOwned + Send + 'static>(
-        &self,
-        what: &'static str,
-        op: Op,
-    ) -> Self::Out<T> {
-        exec_on(&self.commands, &self.hub, what, op)
+    #[test]
+    fn a_url_without_a_host_is_an_error_not_a_panic() {
+        assert!(smol::block_on(connect("ws:///path".into(), None, WebSocketConfig::default())).is_err());
     }
 }
-
-impl livechat_core::hub::Listen for CustomerClient {
-    type Event = Event;
-    fn hub(&self) -> &Arc<Mutex<EventHub<Event>>> {
-        &self.hub
-    }
-}
-
-impl CustomerApi for CustomerClient {}

@@ -10,9 +10,11 @@ use livechat_core::{Error, ErrorCode};
 pub use livechat_http::UploadSource;
 use livechat_http::{Progress, RequestControl, UploadTarget};
 
-use crate::{BoxFuture, CustomerClient};
+use crate::runtime::{BoxFuture, Runtime};
 
-/// An upload in progress: await it for the file's URL, or [`Upload::cancel`] it.
+/// An upload in progress: await it (on any executor) for the file's URL, or
+/// [`Upload::cancel`] it. The transfer starts when it is first polled; dropping it then
+/// does not stop the transfer already under way, cancel does.
 pub struct Upload {
     cancel: Arc<AtomicBool>,
     result: BoxFuture<Result<String, Error>>,
@@ -37,19 +39,20 @@ impl Future for Upload {
     }
 }
 
-pub(crate) fn start(client: &CustomerClient, source: UploadSource, progress: Option<Progress>) -> Upload {
+pub(crate) fn start<R: Runtime>(
+    rt: &R,
+    target: UploadTarget,
+    source: UploadSource,
+    progress: Option<Progress>,
+) -> Upload {
     let cancel = Arc::new(AtomicBool::new(false));
     let control = RequestControl { progress, cancel: Some(cancel.clone()), timeout: None };
-    let target = UploadTarget {
-        token: client.token(),
-        api_base: client.upload_base.clone(),
-        organization_id: client.organization_id.clone(),
-    };
-    // Reading the file and sending the body block: tokio's blocking pool.
+    let rt = rt.clone();
+    // Reading the file and sending the body block: the runtime's blocking pool.
     let result = Box::pin(async move {
-        tokio::task::spawn_blocking(move || livechat_http::upload(source, target, control))
+        rt.spawn_blocking(move || livechat_http::upload(source, target, control))
             .await
-            .map_err(|e| Error::new(ErrorCode::UploadFailed, e.to_string()))?
+            .map_err(|e| Error::new(ErrorCode::UploadFailed, e))?
     });
     Upload { cancel, result }
 }

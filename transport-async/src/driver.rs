@@ -1,0 +1,404 @@
+//! The driver task, written once for every async runtime: owns the socket and the core
+//! [`Driver`] (quinn's `ConnectionDriver` over its `Runtime`).
+
+use std::collections::HashMap;
+use std::future::poll_fn;
+use std::pin::{Pin, pin};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, Stream};
+use livechat_core::client::{Driver, IoAction, Op, Ops, Tokens, Waiter};
+use livechat_core::engine::{ConnectionId, Engine, Side};
+use livechat_core::http::HttpResponse;
+use livechat_core::hub::{EventHub, Kinded};
+use livechat_core::token::Token;
+use livechat_core::wire::{self, redact};
+use livechat_core::{Error, ErrorCode};
+use tungstenite::Message;
+use tungstenite::protocol::WebSocketConfig;
+
+use crate::IdentityProvider;
+use crate::runtime::{Runtime, Timer, within};
+
+/// What the driver task needs of a client's options (customer or agent).
+#[derive(Clone)]
+pub(crate) struct DriverOptions {
+    pub debug_frames: bool,
+    pub max_message_size: usize,
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    pub command_buffer: usize,
+    /// Bound on every socket write.
+    pub write_timeout: Duration,
+}
+
+pub(crate) enum Command {
+    Op(Op, Waiter),
+}
+
+/// The calls' way to the driver task, holding at most `cap` waiting calls.
+///
+/// async-channel's bounded channel allocates and initialises every slot up front (1,024
+/// calls ≈ a quarter MiB per client, measured by `livechat load`); an unbounded one grows in
+/// small blocks as needed, and the bound is checked here instead. With several threads
+/// calling at once it can be passed by at most one call per such thread.
+#[derive(Clone)]
+pub(crate) struct Commands {
+    tx: async_channel::Sender<Command>,
+    cap: usize,
+}
+
+impl Commands {
+    pub(crate) fn try_send(&self, cmd: Command) -> Result<(), async_channel::TrySendError<Command>> {
+        if self.tx.len() >= self.cap {
+            return Err(async_channel::TrySendError::Full(cmd));
+        }
+        self.tx.try_send(cmd)
+    }
+}
+
+/// Results of the side tasks (connecting, HTTP, the identity provider).
+enum Internal<W> {
+    Opened(ConnectionId, W),
+    OpenFailed(ConnectionId, String),
+    Http(u64, Result<HttpResponse, Error>),
+    Token(Result<Token, Error>),
+}
+
+/// Why the driver woke up.
+enum Wake<W> {
+    Command(Option<Command>),
+    Internal(Internal<W>),
+    Socket(ConnectionId, Option<Result<Message, String>>),
+    Timeout,
+}
+
+pub(crate) type Shared<E> = (Commands, Arc<Mutex<EventHub<E>>>, Arc<Mutex<Option<Token>>>);
+
+/// Spawn the driver task for `session` (customer or agent) on `rt`.
+pub(crate) fn spawn<R, S>(
+    rt: &R,
+    session: Engine<S>,
+    tokens: Tokens,
+    provider: Option<Arc<dyn IdentityProvider>>,
+    options: DriverOptions,
+) -> Shared<S::Event>
+where
+    R: Runtime,
+    S: Side + Send + 'static,
+    S::Event: Kinded + Send + 'static,
+    Engine<S>: Ops,
+{
+    // rustls needs a process-wide crypto provider for configs built without one (ureq's,
+    // a caller's); ring builds with `cc` only.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    // Every connect (TCP, TLS, WebSocket handshake) is bounded by the session's login timeout.
+    let connect_timeout = session.config().login_timeout;
+    let driver = Driver::new(session, tokens, Instant::now());
+    let shared = driver.hub();
+    let token = driver.current_token();
+    let (tx, rx) = async_channel::unbounded();
+    let cap = options.command_buffer.max(1);
+    let task = Task { rt: rt.clone(), options, connect_timeout, provider };
+    rt.spawn_detached(task.run(driver, rx));
+    (Commands { tx, cap }, shared, token)
+}
+
+struct Socket<W> {
+    conn: ConnectionId,
+    ws: W,
+}
+
+/// What the driver task holds besides the session.
+struct Task<R> {
+    rt: R,
+    options: DriverOptions,
+    connect_timeout: Duration,
+    provider: Option<Arc<dyn IdentityProvider>>,
+}
+
+/// Write one frame within `limit`; the reason the socket is dead otherwise.
+async fn write<R: Runtime>(
+    rt: &R,
+    ws: &mut R::WebSocket,
+    text: String,
+    limit: Duration,
+) -> Result<(), String> {
+    match within(rt, limit, ws.send(Message::text(text))).await {
+        Some(Ok(())) => Ok(()),
+        Some(Err(e)) => Err(format!("send failed: {e}")),
+        None => Err(wire::write_timed_out(limit)),
+    }
+}
+
+/// The closing handshake, bounded by [`wire::CLOSE_TIMEOUT`].
+async fn close<R: Runtime>(rt: &R, ws: &mut R::WebSocket) {
+    let _ = within(rt, wire::CLOSE_TIMEOUT, ws.send(Message::Close(None))).await;
+}
+
+impl<R: Runtime> Task<R> {
+    /// Close a socket in the background.
+    fn close_later(&self, mut ws: R::WebSocket) {
+        let rt = self.rt.clone();
+        self.rt.spawn_detached(async move { close(&rt, &mut ws).await });
+    }
+
+    /// Start connecting `conn`; dropping the returned task cancels the attempt and drops
+    /// its half-open socket, which closes it.
+    fn open(
+        &self,
+        conn: ConnectionId,
+        url: String,
+        tx: async_channel::Sender<Internal<R::WebSocket>>,
+    ) -> R::Task {
+        let rt = self.rt.clone();
+        let tls = self.options.tls.clone();
+        let config = WebSocketConfig::default()
+            .read_buffer_size(wire::SOCKET_READ_BUFFER)
+            .max_message_size(Some(self.options.max_message_size))
+            .max_frame_size(Some(self.options.max_message_size));
+        let limit = self.connect_timeout;
+        tracing::debug!(%url, conn = conn.0, "connecting");
+        self.rt.spawn(async move {
+            let msg = match within(&rt, limit, rt.connect(url, config, tls)).await {
+                Some(Ok(ws)) => Internal::Opened(conn, ws),
+                Some(Err(e)) => Internal::OpenFailed(conn, e),
+                None => Internal::OpenFailed(conn, wire::connect_timed_out(limit)),
+            };
+            let _ = tx.send(msg).await;
+        })
+    }
+
+    async fn run<S>(self, mut driver: Driver<S>, commands: async_channel::Receiver<Command>)
+    where
+        S: Side + Send + 'static,
+        S::Event: Kinded + Send + 'static,
+        Engine<S>: Ops,
+    {
+        let rt = &self.rt;
+        let options = &self.options;
+        let (internal_tx, internal) = async_channel::unbounded::<Internal<R::WebSocket>>();
+        let mut commands = pin!(commands);
+        let mut internal = pin!(internal);
+        let mut socket: Option<Socket<R::WebSocket>> = None;
+        // Connects still wanted by the session. Dropping a task cancels it and closes its
+        // socket: done when the session gives up on it (a `Close` for it, a newer `Open`, the
+        // end of this task). A connect that finishes for a connection not in here is closed,
+        // never mistaken for the current socket.
+        let mut connecting: HashMap<ConnectionId, R::Task> = HashMap::new();
+        // One timer, moved only when the core's deadline changes (quinn's `drive_timer`).
+        let mut timer: Option<R::Timer> = None;
+        let mut armed: Option<Instant> = None;
+        // Which source is polled first, rotated so none starves the others.
+        let mut turn = 0usize;
+        loop {
+            while let Some(action) = driver.poll_io() {
+                match action {
+                    IoAction::Open { conn, url } => {
+                        // A newer connection replaces any attempt still running (dropped: cancelled).
+                        connecting.clear();
+                        connecting.insert(conn, self.open(conn, url, internal_tx.clone()));
+                    }
+                    IoAction::Send { conn, text } => {
+                        if options.debug_frames {
+                            tracing::debug!(conn = conn.0, frame = %redact(&text), "send");
+                        }
+                        let failed = match socket.as_mut() {
+                            Some(s) if s.conn == conn => {
+                                write(rt, &mut s.ws, text, options.write_timeout).await.err()
+                            }
+                            _ => None,
+                        };
+                        if let Some(reason) = failed {
+                            // Dropped, not closed: a peer that does not read gets no closing handshake.
+                            socket = None;
+                            tracing::debug!(conn = conn.0, %reason, "socket write failed");
+                            driver.handle_closed(Instant::now(), conn, None, &reason);
+                        }
+                    }
+                    IoAction::Close { conn } => {
+                        // Cancels a connect still running (its socket is closed).
+                        connecting.remove(&conn);
+                        if socket.as_ref().is_some_and(|s| s.conn == conn)
+                            && let Some(s) = socket.take()
+                        {
+                            self.close_later(s.ws);
+                        }
+                    }
+                    IoAction::Http { id, request } => {
+                        let tx = internal_tx.clone();
+                        let pool = rt.clone();
+                        rt.spawn_detached(async move {
+                            // ureq blocks: run it on the runtime's blocking pool.
+                            let result = pool
+                                .spawn_blocking(move || livechat_http::execute(&request, Default::default()))
+                                .await
+                                .unwrap_or_else(|e| Err(Error::new(ErrorCode::TokenFetchFailed, e)));
+                            let _ = tx.send(Internal::Http(id, result)).await;
+                        });
+                    }
+                    IoAction::FetchToken { fresh } => {
+                        let tx = internal_tx.clone();
+                        let provider = self.provider.clone();
+                        rt.spawn_detached(async move {
+                            let result = match provider {
+                                Some(p) => p.token(fresh).await,
+                                None => Err(Error::new(ErrorCode::TokenFetchFailed, "no identity provider")),
+                            };
+                            let _ = tx.send(Internal::Token(result)).await;
+                        });
+                    }
+                }
+            }
+
+            if driver.is_destroyed() {
+                // Destroyed (by `destroy()` or by the session itself): nothing can happen any
+                // more. Ending the task makes later calls fail with `SDK_DESTROYED` at once.
+                break;
+            }
+            // Time first: an expired deadline is handled even while the other sources are busy.
+            let deadline = driver.poll_timeout();
+            if deadline.is_some_and(|at| Instant::now() >= at) {
+                driver.handle_timeout(Instant::now());
+                continue;
+            }
+            if deadline != armed {
+                if let Some(at) = deadline {
+                    match timer.as_mut() {
+                        Some(t) => t.reset(at),
+                        None => timer = Some(rt.timer(at)),
+                    }
+                }
+                armed = deadline;
+            }
+
+            turn = turn.wrapping_add(1);
+            let wake = poll_fn(|cx| {
+                for i in 0..3 {
+                    match (turn + i) % 3 {
+                        0 => {
+                            if let Poll::Ready(cmd) = commands.as_mut().poll_next(cx) {
+                                return Poll::Ready(Wake::Command(cmd));
+                            }
+                        }
+                        1 => {
+                            // Never ends: `internal_tx` lives in this function.
+                            if let Poll::Ready(Some(msg)) = internal.as_mut().poll_next(cx) {
+                                return Poll::Ready(Wake::Internal(msg));
+                            }
+                        }
+                        _ => {
+                            if let Some(s) = socket.as_mut()
+                                && let Poll::Ready(msg) = Pin::new(&mut s.ws).poll_next(cx)
+                            {
+                                return Poll::Ready(Wake::Socket(
+                                    s.conn,
+                                    msg.map(|r| r.map_err(|e| e.to_string())),
+                                ));
+                            }
+                        }
+                    }
+                }
+                if armed.is_some()
+                    && let Some(t) = timer.as_mut()
+                    && t.poll_expired(cx).is_ready()
+                {
+                    return Poll::Ready(Wake::Timeout);
+                }
+                Poll::Pending
+            })
+            .await;
+
+            match wake {
+                Wake::Command(Some(Command::Op(op, done))) => driver.submit(Instant::now(), op, done),
+                // Every client handle is gone: nobody can see results any more.
+                Wake::Command(None) => break,
+                Wake::Internal(Internal::Opened(conn, ws)) => {
+                    if connecting.remove(&conn).is_some() {
+                        socket = Some(Socket { conn, ws });
+                        driver.handle_open(Instant::now(), conn);
+                    } else {
+                        tracing::debug!(conn = conn.0, "connected after the session gave up on it; closing");
+                        self.close_later(ws);
+                    }
+                }
+                Wake::Internal(Internal::OpenFailed(conn, reason)) => {
+                    // The reason (DNS, refused, TLS, timeout …) goes to the session as is.
+                    tracing::debug!(conn = conn.0, %reason, "connect failed");
+                    if connecting.remove(&conn).is_some() {
+                        driver.handle_closed(Instant::now(), conn, None, &reason);
+                    }
+                }
+                Wake::Internal(Internal::Http(id, result)) => driver.handle_http(Instant::now(), id, result),
+                Wake::Internal(Internal::Token(result)) => driver.handle_token(Instant::now(), result),
+                Wake::Socket(conn, msg) => match msg {
+                    Some(Ok(Message::Text(text))) => {
+                        if options.debug_frames {
+                            tracing::debug!(conn = conn.0, frame = %redact(&text), "recv");
+                        }
+                        driver.handle_frame(Instant::now(), conn, &text);
+                    }
+                    Some(Ok(Message::Close(frame))) => {
+                        // Let tungstenite finish the closing handshake in the background.
+                        if let Some(s) = socket.take() {
+                            self.close_later(s.ws);
+                        }
+                        // The close code and reason go to the session as sent.
+                        let (code, reason) = frame
+                            .map(|f| (Some(u16::from(f.code)), f.reason.to_string()))
+                            .unwrap_or_default();
+                        driver.handle_closed(Instant::now(), conn, code, &reason);
+                    }
+                    // Pings are answered by tungstenite; binary frames are not part of RTM.
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => {
+                        socket = None;
+                        driver.handle_closed(Instant::now(), conn, None, &e);
+                    }
+                    None => {
+                        socket = None;
+                        driver.handle_closed(Instant::now(), conn, None, "closed");
+                    }
+                },
+                Wake::Timeout => {
+                    // The timer is spent; re-arm on the next turn even if the deadline stays.
+                    armed = None;
+                    driver.handle_timeout(Instant::now());
+                }
+            }
+        }
+        // Fail waiting callers, end the event streams, cancel connects, close the socket.
+        let destroyed = driver.end_error();
+        driver.shutdown(Instant::now(), &destroyed);
+        while driver.poll_io().is_some() {}
+        // Calls sent meanwhile fail now: a command left in the channel would keep its caller
+        // waiting for as long as a client handle lives.
+        commands.close();
+        while let Ok(Command::Op(_, done)) = commands.try_recv() {
+            done(Err(destroyed.clone()));
+        }
+        drop(connecting);
+        if let Some(mut s) = socket.take() {
+            close(rt, &mut s.ws).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_queue_refuses_calls_past_its_bound() {
+        let (tx, rx) = async_channel::unbounded();
+        let commands = Commands { tx, cap: 2 };
+        let call = || Command::Op(Op::Destroy, Box::new(|_| {}));
+        assert!(commands.try_send(call()).is_ok());
+        assert!(commands.try_send(call()).is_ok());
+        assert!(matches!(commands.try_send(call()), Err(async_channel::TrySendError::Full(_))));
+        // Room again once the driver took one.
+        assert!(rx.try_recv().is_ok());
+        assert!(commands.try_send(call()).is_ok());
+    }
+}
