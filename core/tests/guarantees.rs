@@ -454,3 +454,56 @@ fn a_valid_region_switch_still_goes_to_that_region() {
         p.opened_urls
     );
 }
+
+// ------------------------------------------------------------------ found by fuzzing
+
+#[test]
+fn a_resend_goes_out_under_its_own_request_id_and_a_stale_error_does_not_fail_it() {
+    let mut p = Peer::new(config());
+    p.login();
+    let id = send(&mut p, "hello");
+    let first = p.last_sent("send_event");
+    p.take_sent();
+    p.advance(Duration::from_secs(21));
+    let check = p.last_sent("list_threads");
+    p.respond(&check, json!({"threads": []}));
+    let resent = p.last_sent("send_event");
+    assert_ne!(resent["request_id"], first["request_id"], "a re-send is told apart from the first attempt");
+    // A late error for the first attempt must not settle the re-send.
+    p.respond_err(&first, "internal", None);
+    assert!(!p.completed.contains_key(&id));
+    p.respond(&resent, json!({"event_id": "T1_4"}));
+    let custom = custom_id_of(&resent);
+    p.push_response(&resent, "incoming_event", json!({"chat_id": "CH1",
+        "event": {"id": "T1_4", "type": "message", "text": "hello", "custom_id": custom, "author_id": "cust-1"}}));
+    assert_eq!(p.ok(id)["event_id"], "T1_4");
+}
+
+#[test]
+fn an_answered_send_whose_push_never_comes_completes_with_its_answer() {
+    let mut p = Peer::new(config());
+    p.login();
+    let id = send(&mut p, "hello");
+    let req = p.last_sent("send_event");
+    p.respond(&req, json!({"event_id": "T1_8"})); // no incoming_event push follows
+    p.take_sent();
+    p.advance(Duration::from_secs(21));
+    assert_eq!(p.ok(id)["event_id"], "T1_8");
+    assert!(p.sent_with("send_event").is_empty(), "stored: never re-sent");
+    assert!(p.sent_with("list_threads").is_empty(), "nothing to confirm");
+}
+
+#[test]
+fn a_push_only_the_other_side_knows_is_capped_like_an_unknown_one() {
+    let mut p = Peer::new(config());
+    p.login();
+    let big = "x".repeat(100_000);
+    // `routing_status_set` is an agent push: a customer keeps it raw, so it is capped.
+    p.push("routing_status_set", json!({"agent_id": "a", "status": big}));
+    assert!(
+        p.events
+            .iter()
+            .any(|e| matches!(e, Event::FrameRejected { error } if error.contains("routing_status_set")))
+    );
+    assert!(!p.events.iter().any(|e| matches!(e, Event::UnknownPush { .. })));
+}

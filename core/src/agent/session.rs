@@ -97,6 +97,10 @@ impl Side for AgentSide {
         reason.agent_reaction()
     }
 
+    fn knows_push(action: &str) -> bool {
+        crate::wire::is_agent_push(action)
+    }
+
     fn user_id(&self) -> Option<&str> {
         self.details.as_ref()?.pointer("/my_profile/id")?.as_str()
     }

@@ -74,6 +74,10 @@ impl Side for CustomerSide {
         self.customer_id.as_deref()
     }
 
+    fn knows_push(action: &str) -> bool {
+        crate::wire::is_customer_push(action)
+    }
+
     fn validate(&self, action: &str, payload: &Value) -> Result<(), Error> {
         match action {
             "list_chats" if payload.get("limit").and_then(Value::as_u64).is_some_and(|l| l > 25) => {

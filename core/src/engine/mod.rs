@@ -193,6 +193,9 @@ pub trait Side {
     fn user_id(&self) -> Option<&str> {
         None
     }
+    /// Whether this side has a type for the push `action` (others are kept raw, and only
+    /// up to `wire::MAX_UNKNOWN_PAYLOAD`).
+    fn knows_push(action: &str) -> bool;
     /// Side-specific checks before a call is sent (documented limits).
     fn validate(&self, action: &str, payload: &Value) -> Result<(), Error>;
     /// A token arrived: who does it name?
@@ -275,6 +278,9 @@ struct Pending {
     push: Option<Value>,
     /// `(chat_id, custom_id)` of an exactly-once `send_event`.
     exactly_once: Option<(String, String)>,
+    /// Times it was put on the wire. A re-send goes out as `"<id>.<attempt>"`, so a late
+    /// answer to an earlier attempt is never taken for the answer to this one.
+    attempt: u32,
     /// When it became unconfirmed (a session-wide counter): a confirmation covers only the
     /// sends marked before it was queued, so a send that times out while a check is already
     /// on the wire waits for a check of its own instead of being re-sent on the old answer.
@@ -671,7 +677,7 @@ impl<S: Side> Engine<S> {
             return;
         }
         self.heard(now);
-        let frame = match Frame::decode(text) {
+        let frame = match Frame::decode_with(text, S::knows_push) {
             Ok(f) => f,
             Err(e) => {
                 self.emit_common(CommonEvent::FrameRejected { error: e.to_string() });

@@ -27,6 +27,12 @@ impl<S: Side> Engine<S> {
             if p.deadline != Some(at) {
                 continue;
             }
+            if p.status == Status::InFlight && p.response.is_some() {
+                // Answered, only its push is missing: the answer is the result (for a send,
+                // it says the event is stored; re-sending would store it twice).
+                self.complete_push_response(now, id);
+                continue;
+            }
             if p.status == Status::InFlight && p.exactly_once.is_some() {
                 // No answer in time, so the send may or may not be stored: confirm it in the
                 // chat (and re-send only if it is not there) before the call completes.
@@ -79,6 +85,7 @@ impl<S: Side> Engine<S> {
                 push: None,
                 exactly_once,
                 mark: 0,
+                attempt: 0,
             },
         );
     }
@@ -121,6 +128,7 @@ impl<S: Side> Engine<S> {
                 push: None,
                 exactly_once: None,
                 mark: 0,
+                attempt: 0,
             };
             self.fail_origin(now, id, p, e);
             return;
@@ -172,7 +180,8 @@ impl<S: Side> Engine<S> {
     pub(super) fn transmit(&mut self, now: Instant, id: u64) {
         let Some(conn) = self.conn.as_ref().map(|c| c.id) else { return };
         let Some(p) = self.pending.get_mut(&id) else { return };
-        let rid = id.to_string();
+        p.attempt += 1;
+        let rid = wire_request_id(id, p.attempt);
         let text =
             RequestFrame { request_id: &rid, action: &p.action, payload: &p.payload, version: None }.encode();
         p.status = Status::InFlight;
@@ -271,10 +280,11 @@ impl<S: Side> Engine<S> {
     }
 
     pub(super) fn on_response(&mut self, now: Instant, r: wire::Response) {
-        // Our ids are decimal; anything else is not ours (ignored, as a stray response).
-        let Some(id) = r.request_id.as_deref().and_then(|s| s.parse::<u64>().ok()) else { return };
+        // Our ids are decimal (`id` or `id.attempt`); anything else is not ours (ignored, as
+        // a stray response).
+        let Some((id, attempt)) = r.request_id.as_deref().and_then(parse_request_id) else { return };
         let Some(p) = self.pending.get_mut(&id) else { return };
-        if p.status != Status::InFlight {
+        if p.status != Status::InFlight || attempt != p.attempt {
             // A late answer to an exactly-once send that timed out: success means stored.
             if p.exactly_once.is_some()
                 && let Ok(payload) = r.result
@@ -363,7 +373,7 @@ impl<S: Side> Engine<S> {
 
     pub(super) fn on_push(&mut self, now: Instant, push: wire::Push) {
         // A push-response: completes the request that carries this id, not re-emitted.
-        if let Some(id) = push.request_id.as_deref().and_then(|s| s.parse::<u64>().ok())
+        if let Some((id, _)) = push.request_id.as_deref().and_then(parse_request_id)
             && let Some(p) = self.pending.get(&id)
             && p.status == Status::InFlight
             && p.awaits_push == Some(push_action_static(&push.action))
@@ -420,5 +430,18 @@ fn validate(action: &str, payload: &Value) -> Result<(), Error> {
             Err(Error::invalid("send_event: `event` must be an object"))
         }
         _ => Ok(()),
+    }
+}
+
+/// The `request_id` of the `attempt`-th transmission of request `id`.
+fn wire_request_id(id: u64, attempt: u32) -> String {
+    if attempt <= 1 { id.to_string() } else { format!("{id}.{attempt}") }
+}
+
+/// `"7"` → `(7, 1)`, `"7.2"` → `(7, 2)`; anything else is not one of ours.
+fn parse_request_id(s: &str) -> Option<(u64, u32)> {
+    match s.split_once('.') {
+        None => Some((s.parse().ok()?, 1)),
+        Some((id, attempt)) => Some((id.parse().ok()?, attempt.parse().ok().filter(|a| *a > 1)?)),
     }
 }

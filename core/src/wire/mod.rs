@@ -128,10 +128,17 @@ pub enum FrameError {
 
 /// Whether either side of the API knows this push (unknown ones are size-capped).
 pub fn is_known_push(action: &str) -> bool {
-    crate::customer::EventKind::from_name(action).is_some()
-        || crate::agent::AgentEventKind::from_name(action).is_some()
-        || action == "customer_disconnected"
-        || action == "agent_disconnected"
+    is_customer_push(action) || is_agent_push(action)
+}
+
+/// A push the customer side has a type for.
+pub fn is_customer_push(action: &str) -> bool {
+    action == "customer_disconnected" || crate::customer::EventKind::from_name(action).is_some()
+}
+
+/// A push the agent side has a type for.
+pub fn is_agent_push(action: &str) -> bool {
+    action == "agent_disconnected" || crate::agent::AgentEventKind::from_name(action).is_some()
 }
 
 /// The envelope read straight from the text; the payload stays unparsed until the frame
@@ -179,8 +186,15 @@ fn opt_string(v: Option<Value>, field: &'static str) -> Result<Option<String>, F
 }
 
 impl Frame {
-    /// Decode one text frame.
+    /// Decode one text frame (pushes either side knows are parsed in full).
     pub fn decode(text: &str) -> Result<Frame, FrameError> {
+        Frame::decode_with(text, is_known_push)
+    }
+
+    /// Decode one text frame for a session that knows the pushes `knows` accepts: any other
+    /// push is capped at [`MAX_UNKNOWN_PAYLOAD`] (a customer session keeps an agent-only
+    /// push raw, so it is capped like an unknown one).
+    pub fn decode_with(text: &str, knows: impl Fn(&str) -> bool) -> Result<Frame, FrameError> {
         if text.len() > MAX_FRAME_LEN {
             return Err(FrameError::TooLarge { len: text.len(), max: MAX_FRAME_LEN });
         }
@@ -196,7 +210,7 @@ impl Frame {
             (payload_raw, env.action.as_ref(), env.kind.as_ref())
             && kind == "push"
             && raw.get().len() > MAX_UNKNOWN_PAYLOAD
-            && !is_known_push(action)
+            && !knows(action)
         {
             return Err(FrameError::UnknownPushTooLarge {
                 action: action.chars().take(64).collect(),

@@ -8,18 +8,13 @@ use livechat_core::Error;
 use livechat_core::customer::{ConnectionId, Endpoint, HistoryId, RequestId, State};
 use livechat_core::engine::config::ConnectionConfig;
 use livechat_core::engine::{Engine, Output};
-use livechat_core::wire::{self, Frame, FrameError, MAX_UNKNOWN_PAYLOAD};
+use livechat_core::wire::{Frame, FrameError, MAX_UNKNOWN_PAYLOAD};
 use serde_json::Value;
 
 use super::checks::{CallBook, CallKind, check_open_url};
 use super::frame::payload_len;
 use super::ops::{EndpointKind, Header};
 use super::side::{FuzzSide, Seen};
-
-/// Whether the core caps raw payloads of pushes only the *other* side knows (as it caps
-/// pushes no side knows). Not yet: `fuzz/regressions-pending/session/` holds the
-/// reproducer; set this to `true` with the fix and move the file to `regressions/`.
-pub const FOREIGN_PUSHES_CAPPED: bool = false;
 
 /// What a run did, for tests that check a seed goes where it should.
 #[derive(Debug, Default)]
@@ -41,8 +36,6 @@ pub struct Stats {
     pub too_large: usize,
     /// Frames the harness fed that the codec refuses as over `MAX_FRAME_LEN`.
     pub over_max: usize,
-    /// Raw push payloads over the unknown-push cap (see [`FOREIGN_PUSHES_CAPPED`]).
-    pub raw_over_cap: usize,
     pub opened_urls: Vec<String>,
     /// The state before the final `destroy`.
     pub end_state: Option<State>,
@@ -145,6 +138,9 @@ pub struct Harness<S: FuzzSide> {
     /// The session's user, as its events named it.
     pub(super) me: Option<String>,
     pub(super) input: InputLog,
+    /// Calls some fed frame (a response or push-response) carried the id of: their
+    /// completion may come from that answer, not from the chat history.
+    pub(super) answered: HashSet<u64>,
     /// Bytes the `Large` ops may still synthesize in this run (keeps runs fast; a frame over `MAX_FRAME_LEN` counts 1 MiB).
     pub(super) large_budget: usize,
     pub stats: Stats,
@@ -184,6 +180,7 @@ impl<S: FuzzSide> Harness<S> {
             custom_ids: Vec::new(),
             me: None,
             input: InputLog::default(),
+            answered: HashSet::new(),
             large_budget: 3 << 20,
             stats: Stats { agent: header.agent(), ..Stats::default() },
         };
@@ -319,17 +316,12 @@ impl<S: FuzzSide> Harness<S> {
             Seen::Rejected => self.input.rejected += 1,
             Seen::Raw { action, .. } => {
                 self.input.effects += 1;
-                if self.input.payload_len > MAX_UNKNOWN_PAYLOAD {
-                    // The codec caps pushes *no* side knows; one only the other side knows
-                    // is raw here too and passes uncapped (pending core fix, reproducer in
-                    // fuzz/regressions-pending/session/).
-                    let foreign = wire::is_known_push(action);
-                    assert!(
-                        foreign && !FOREIGN_PUSHES_CAPPED,
-                        "push `{action}` kept raw with a payload over the unknown-push cap"
-                    );
-                    self.stats.raw_over_cap += 1;
-                }
+                // Every push this side keeps raw (unknown, or only the other side's) is
+                // within the cap (`fuzz/regressions/session/*-foreign-push-raw-over-cap.bin`).
+                assert!(
+                    self.input.payload_len <= MAX_UNKNOWN_PAYLOAD,
+                    "push `{action}` kept raw with a payload over the unknown-push cap"
+                );
             }
             Seen::Other => {
                 if S::kind(ev) != "connection_recovered" {
@@ -347,7 +339,7 @@ impl<S: FuzzSide> Harness<S> {
             Ok(value) => {
                 self.stats.ok += 1;
                 // Completed from the chat history: it must be our own event.
-                if call.kind == CallKind::ExactlyOnce && !self.input.fed_rids.contains(&id.0) {
+                if call.kind == CallKind::ExactlyOnce && !self.answered.contains(&id.0) {
                     let event = value.get("event");
                     let author = event.and_then(|e| e.get("author_id")).and_then(Value::as_str);
                     if let Some(me) = &self.me {
@@ -441,6 +433,10 @@ impl<S: FuzzSide> Harness<S> {
         };
         if let Some(n) = rid.and_then(rid_num) {
             self.input.fed_rids.insert(n);
+        }
+        // A re-send goes out as `<id>.<attempt>`: its answers answer call `<id>`.
+        if let Some(n) = rid.and_then(|r| r.split('.').next()).and_then(rid_num) {
+            self.answered.insert(n);
         }
         let id = c.id;
         self.input.payload_len = payload_len(text).unwrap_or(0);
