@@ -108,18 +108,7 @@ impl<S: Side> Engine<S> {
                 self.complete(w, Err(err.clone()));
             }
         }
-        let mut ids: Vec<u64> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| !matches!(p.origin, Origin::Login | Origin::Ping))
-            .map(|(id, _)| *id)
-            .collect();
-        ids.sort_unstable();
-        for id in ids {
-            if let Some(p) = self.finish(id) {
-                self.fail_origin_quiet(RequestId(id), p, err.clone());
-            }
-        }
+        self.fail_callers_where(&err, |_| true);
         self.resend.clear();
         self.confirming = 0;
     }

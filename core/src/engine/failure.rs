@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::{CommonEvent, ConnectFailed, Engine, Origin, Pending, RequestId, Side, Status};
+use super::{CommonEvent, ConnectFailed, Engine, Pending, RequestId, Side, Status};
 use crate::disconnect::DisconnectReason;
 use crate::error::{Error, ErrorCode};
 
@@ -62,19 +62,7 @@ impl<S: Side> Engine<S> {
     /// Fail every call still waiting in the queue (not the unconfirmed sends: their fate is
     /// not known, and `connect()` may still confirm them).
     pub(super) fn fail_queued(&mut self, cause: &Error) {
-        let mut ids: Vec<u64> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| p.status == Status::Queued)
-            .filter(|(_, p)| !matches!(p.origin, Origin::Login | Origin::Ping))
-            .map(|(id, _)| *id)
-            .collect();
-        ids.sort_unstable();
-        for id in ids {
-            if let Some(p) = self.finish(id) {
-                self.fail_origin_quiet(RequestId(id), p, cause.clone());
-            }
-        }
+        self.fail_callers_where(cause, |p| p.status == Status::Queued);
         self.resend.clear();
         let waiters: Vec<RequestId> =
             self.histories.values_mut().flat_map(|h| h.waiters.drain(..).collect::<Vec<_>>()).collect();

@@ -201,6 +201,22 @@ impl<S: Side> Engine<S> {
         self.outputs.push_back(Output::Send { conn, text });
     }
 
+    /// Fail, in call order, every caller's request (not login or ping) that `which` picks.
+    pub(super) fn fail_callers_where(&mut self, err: &Error, which: impl Fn(&Pending) -> bool) {
+        let mut ids: Vec<u64> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| !matches!(p.origin, Origin::Login | Origin::Ping) && which(p))
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        for id in ids {
+            if let Some(p) = self.finish(id) {
+                self.fail_origin_quiet(RequestId(id), p, err.clone());
+            }
+        }
+    }
+
     /// Remove a request from every table; returns it if it was there.
     pub(super) fn finish(&mut self, id: u64) -> Option<Pending> {
         let p = self.pending.remove(&id)?;
