@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::{
-    CloseInfo, CommonEvent, Conn, ConnectionId, Disconnected, Engine, Origin, Output, RequestId, Side, State,
-    Status, config, failure,
+    CloseInfo, CommonEvent, Conn, ConnPhase, ConnectionId, Disconnected, Engine, Origin, Output, RequestId,
+    Side, State, Status, config, failure,
 };
 use crate::disconnect::{Delay, DisconnectReason, Reaction};
 use crate::error::{Error, ErrorCode};
@@ -43,7 +43,7 @@ impl<S: Side> Engine<S> {
     }
 
     pub(super) fn logged_in(&self) -> bool {
-        self.conn.as_ref().is_some_and(|c| c.logged_in)
+        self.conn.as_ref().is_some_and(|c| c.phase == ConnPhase::LoggedIn)
     }
 
     pub(super) fn url(&self) -> Option<String> {
@@ -74,7 +74,7 @@ impl<S: Side> Engine<S> {
         };
         let id = ConnectionId(self.next_conn);
         self.next_conn += 1;
-        self.conn = Some(Conn { id, url: url.clone(), open: false, login_sent: false, logged_in: false });
+        self.conn = Some(Conn { id, url: url.clone(), phase: ConnPhase::Opening });
         self.outputs.push_back(Output::Open { conn: id, url });
         self.timers.set(Timer::Login, now + self.config.login_timeout);
         self.ensure_token(now);
@@ -114,7 +114,7 @@ impl<S: Side> Engine<S> {
     }
 
     pub(super) fn try_login(&mut self, now: Instant) {
-        let ready = self.conn.as_ref().is_some_and(|c| c.open && !c.login_sent);
+        let ready = self.conn.as_ref().is_some_and(|c| c.phase == ConnPhase::Open);
         let Some(token) = self.token.as_ref().filter(|_| ready && !self.token_pending) else { return };
         let token = token.authorization_value();
         let mut payload = self.side.login_payload(&token);
@@ -126,7 +126,7 @@ impl<S: Side> Engine<S> {
             payload.insert("pushes".into(), serde_json::to_value(p).unwrap_or(Value::Null));
         }
         if let Some(c) = self.conn.as_mut() {
-            c.login_sent = true;
+            c.phase = ConnPhase::LoginSent;
         }
         let id = self.alloc_id();
         self.insert(id, "login", Value::Object(payload), Origin::Login, None, None);
@@ -142,7 +142,7 @@ impl<S: Side> Engine<S> {
             return;
         }
         if let Some(c) = self.conn.as_mut() {
-            c.logged_in = true;
+            c.phase = ConnPhase::LoggedIn;
         }
         self.state = State::Connected;
         self.ever_connected = true;

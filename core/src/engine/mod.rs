@@ -302,13 +302,24 @@ struct History {
     waiters: VecDeque<RequestId>,
 }
 
+/// Where one socket is in its life: each step happens once, in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ConnPhase {
+    /// Asked the transport to open it.
+    Opening,
+    /// Open; the login goes out as soon as a token is there.
+    Open,
+    /// The login is on the wire.
+    LoginSent,
+    /// Logged in: calls may go out.
+    LoggedIn,
+}
+
 #[derive(Debug)]
 struct Conn {
     id: ConnectionId,
     url: String,
-    open: bool,
-    login_sent: bool,
-    logged_in: bool,
+    phase: ConnPhase,
 }
 
 /// Which push completes a push-response action.
@@ -481,7 +492,7 @@ impl<S: Side> Engine<S> {
     }
     /// A login is on the wire and not answered yet.
     pub(crate) fn login_in_flight(&self) -> bool {
-        self.conn.as_ref().is_some_and(|c| c.login_sent && !c.logged_in)
+        self.conn.as_ref().is_some_and(|c| c.phase == ConnPhase::LoginSent)
     }
 
     // ------------------------------------------------------------------ outputs
@@ -611,7 +622,9 @@ impl<S: Side> Engine<S> {
     /// The socket `conn` is open.
     pub fn handle_transport_open(&mut self, now: Instant, conn: ConnectionId) {
         let Some(c) = self.conn.as_mut().filter(|c| c.id == conn) else { return };
-        c.open = true;
+        if c.phase == ConnPhase::Opening {
+            c.phase = ConnPhase::Open;
+        }
         self.last_rx = Some(now);
         self.try_login(now);
     }
