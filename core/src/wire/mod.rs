@@ -141,10 +141,10 @@ pub fn is_agent_push(action: &str) -> bool {
     action == "agent_disconnected" || crate::agent::AgentEventKind::from_name(action).is_some()
 }
 
-/// The envelope read straight from the text; the payload stays unparsed until the frame
-/// is known to be worth it.
+/// A frame's envelope. Read straight from the text with the payload left unparsed
+/// (`P = &RawValue`) until the frame is known to be worth it, or from a parsed `Value`.
 #[derive(Deserialize)]
-struct Envelope<'a> {
+struct Envelope<P> {
     #[serde(default)]
     request_id: Option<Value>,
     #[serde(default)]
@@ -153,26 +153,17 @@ struct Envelope<'a> {
     kind: Option<Value>,
     #[serde(default)]
     success: Option<Value>,
-    #[serde(default, borrow)]
-    payload: Option<&'a serde_json::value::RawValue>,
+    #[serde(default = "absent")]
+    payload: Option<P>,
     #[serde(default)]
     version: Option<Value>,
 }
 
-#[derive(Deserialize)]
-struct RawFrame {
-    #[serde(default)]
-    request_id: Option<Value>,
-    #[serde(default)]
-    action: Option<Value>,
-    #[serde(default, rename = "type")]
-    kind: Option<Value>,
-    #[serde(default)]
-    success: Option<Value>,
-    #[serde(default)]
-    payload: Option<Value>,
-    #[serde(default)]
-    version: Option<Value>,
+type RawFrame = Envelope<Value>;
+
+/// A missing field (without asking `P` for a `Default`).
+fn absent<P>() -> Option<P> {
+    None
 }
 
 fn opt_string(v: Option<Value>, field: &'static str) -> Result<Option<String>, FrameError> {
@@ -204,7 +195,8 @@ impl Frame {
             let value: Value = serde_json::from_str(text).map_err(|e| FrameError::Json(e.to_string()))?;
             return Self::from_value(value);
         }
-        let env: Envelope<'_> = serde_json::from_str(text).map_err(|e| FrameError::Json(e.to_string()))?;
+        let env: Envelope<&serde_json::value::RawValue> =
+            serde_json::from_str(text).map_err(|e| FrameError::Json(e.to_string()))?;
         let payload_raw = env.payload;
         if let (Some(raw), Some(Value::String(action)), Some(Value::String(kind))) =
             (payload_raw, env.action.as_ref(), env.kind.as_ref())
