@@ -23,6 +23,15 @@ use crate::refresh::{Renew, Renewal, Swapped};
 use crate::request::Request;
 use crate::token::Token;
 
+/// How a transport runs an [`Op`]: the one call trait both sides' method lists
+/// (`CustomerApi`, `AgentApi`) are written on.
+pub trait Exec {
+    /// What a call returns: a future (async transports) or the result itself (blocking).
+    type Out<T: Send + 'static>;
+    /// Run `op`; `what` names it in errors.
+    fn exec<T: DeserializeOwned + Send + 'static>(&self, what: &'static str, op: Op) -> Self::Out<T>;
+}
+
 /// Called once with the result of an [`Op`].
 pub type Waiter = Box<dyn FnOnce(Result<Value, Error>) + Send>;
 

@@ -20,7 +20,7 @@ pub use crate::hub::Listen;
 use crate::model::{Chat, ChatEvent, Recipients};
 use crate::request::AgentRequest;
 
-pub use crate::customer::api::Exec;
+pub use crate::client::Exec;
 
 /// The agent methods, for any transport.
 pub trait AgentApi: Exec + Listen<Event = AgentEvent> {

@@ -5,7 +5,6 @@
 //! for free. Method names follow the v5 Customer SDK docs in Rust spelling
 //! (`startChat` → [`CustomerApi::start_chat`]).
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -17,13 +16,7 @@ pub use crate::hub::Listen;
 use crate::model::{Chat, ChatEvent, Customer, DeletedProperties, FormType, Properties, RichMessagePostback};
 use crate::request::CustomerRequest;
 
-/// How a transport runs an [`Op`].
-pub trait Exec {
-    /// What a call returns: a future (async transports) or the result itself (blocking).
-    type Out<T: Send + 'static>;
-    /// Run `op`; `what` names it in errors.
-    fn exec<T: DeserializeOwned + Send + 'static>(&self, what: &'static str, op: Op) -> Self::Out<T>;
-}
+pub use crate::client::Exec;
 
 /// `rateChat`'s rating: `score` 0 (bad) or 1 (good), and/or a comment.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
