@@ -26,7 +26,7 @@ use super::config::AgentConfig;
 use super::credentials::AgentCredentials;
 use super::disconnect::{DisconnectReason, Reaction};
 use super::events::{AgentEvent, Ready};
-use crate::engine::{CommonEvent, Engine, Identity, Side};
+use crate::engine::{CommonEvent, Engine, Side, TokenOwner};
 use crate::error::Error;
 use crate::model::{ChatEvent, Recipients};
 use crate::token::Token;
@@ -181,8 +181,8 @@ impl Side for AgentSide {
         }
     }
 
-    fn token_identity(&mut self, _token: &Token, _out: &mut Vec<AgentEvent>) -> Identity {
-        Identity::Same
+    fn token_identity(&mut self, _token: &Token, _out: &mut Vec<AgentEvent>) -> TokenOwner {
+        TokenOwner::Same
     }
 
     fn login_payload(&mut self, token: &str) -> Map<String, Value> {

@@ -16,7 +16,7 @@ use super::actions::LoginResponse;
 use super::config::{CustomerDataProvider, CustomerPage, SessionConfig};
 use super::disconnect::{DisconnectReason, Reaction};
 use super::events::{Availability, Connected, Event};
-use crate::engine::{CommonEvent, Engine, Identity, Side};
+use crate::engine::{CommonEvent, Engine, Side, TokenOwner};
 use crate::error::Error;
 use crate::model::{GroupStatus, User};
 use crate::token::Token;
@@ -92,13 +92,13 @@ impl Side for CustomerSide {
         }
     }
 
-    fn token_identity(&mut self, token: &Token, out: &mut Vec<Event>) -> Identity {
+    fn token_identity(&mut self, token: &Token, out: &mut Vec<Event>) -> TokenOwner {
         let entity_id = token.entity_id.as_str();
         match self.customer_id.clone() {
             None => {
                 self.customer_id = Some(entity_id.to_string());
                 out.push(Event::CustomerId(entity_id.to_string()));
-                Identity::Same
+                TokenOwner::Same
             }
             Some(prev) if prev != entity_id => {
                 // v5 behaviour: switch to the new identity, clear per-customer state and
@@ -107,9 +107,9 @@ impl Side for CustomerSide {
                 self.active_chats.clear();
                 self.side_storage.clear();
                 out.push(Event::IdentityChanged { previous_id: prev, new_id: entity_id.to_string() });
-                Identity::Changed
+                TokenOwner::Changed
             }
-            Some(_) => Identity::Same,
+            Some(_) => TokenOwner::Same,
         }
     }
 

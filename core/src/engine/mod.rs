@@ -171,7 +171,7 @@ pub enum CommonEvent {
 
 /// What a token says about who we are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Identity {
+pub enum TokenOwner {
     Same,
     /// Another user than before: calls made for the previous one are dropped.
     Changed,
@@ -199,7 +199,7 @@ pub trait Side {
     /// Side-specific checks before a call is sent (documented limits).
     fn validate(&self, action: &str, payload: &Value) -> Result<(), Error>;
     /// A token arrived: who does it name?
-    fn token_identity(&mut self, token: &Token, out: &mut Vec<Self::Event>) -> Identity;
+    fn token_identity(&mut self, token: &Token, out: &mut Vec<Self::Event>) -> TokenOwner;
     /// The `login` payload for this token (`"Bearer …"` / `"Basic …"`).
     fn login_payload(&mut self, token: &str) -> Map<String, Value>;
     /// A successful login response; `Err` names what did not match the documented shape.
@@ -652,7 +652,8 @@ impl<S: Side> Engine<S> {
         match result {
             Ok(token) => {
                 self.token_fresh_needed = false;
-                if self.with_side_events(|side, out| side.token_identity(&token, out)) == Identity::Changed {
+                if self.with_side_events(|side, out| side.token_identity(&token, out)) == TokenOwner::Changed
+                {
                     self.drop_calls_of_previous_identity();
                 }
                 self.token = Some(token);
