@@ -21,6 +21,7 @@ use livechat_core::token::{AccountsConfig, Token};
 use livechat_core::{Error, ErrorCode};
 use livechat_sim::{SimConfig, SimThread};
 
+pub mod agent;
 pub mod identity;
 use serde_json::{Value, json};
 
@@ -58,16 +59,16 @@ pub trait Transport: 'static {
     fn events(client: &Self::Client) -> Box<dyn EventSource>;
 }
 
-/// A transport's event stream, read from plain blocking code.
-pub trait EventSource: Send {
+/// A transport's event stream (customer events by default), read from plain blocking code.
+pub trait EventSource<E = Event>: Send {
     /// The next event, waiting at most `limit`.
-    fn next_within(&mut self, limit: Duration) -> Next;
+    fn next_within(&mut self, limit: Duration) -> Next<E>;
 }
 
 /// What [`EventSource::next_within`] found.
 #[derive(Debug)]
-pub enum Next {
-    Event(Event),
+pub enum Next<E = Event> {
+    Event(E),
     /// The stream ended (the client is destroyed or gone).
     Ended,
     TimedOut,

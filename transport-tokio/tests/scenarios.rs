@@ -14,6 +14,19 @@ static RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
 
 struct Tokio;
 
+/// A customer or agent event stream, read with a deadline.
+struct Source<E>(livechat_tokio::EventStream<E>);
+
+impl<E: Send> livechat_scenarios::EventSource<E> for Source<E> {
+    fn next_within(&mut self, limit: std::time::Duration) -> livechat_scenarios::Next<E> {
+        match RT.block_on(async { tokio::time::timeout(limit, self.0.next_event()).await }) {
+            Ok(Some(e)) => livechat_scenarios::Next::Event(e),
+            Ok(None) => livechat_scenarios::Next::Ended,
+            Err(_) => livechat_scenarios::Next::TimedOut,
+        }
+    }
+}
+
 impl livechat_scenarios::Transport for Tokio {
     type Client = CustomerClient;
     const NAME: &'static str = "tokio";
@@ -65,16 +78,6 @@ impl livechat_scenarios::Transport for Tokio {
     }
 
     fn events(client: &CustomerClient) -> Box<dyn livechat_scenarios::EventSource> {
-        struct Source(livechat_tokio::EventStream);
-        impl livechat_scenarios::EventSource for Source {
-            fn next_within(&mut self, limit: std::time::Duration) -> livechat_scenarios::Next {
-                match RT.block_on(async { tokio::time::timeout(limit, self.0.next_event()).await }) {
-                    Ok(Some(e)) => livechat_scenarios::Next::Event(e),
-                    Ok(None) => livechat_scenarios::Next::Ended,
-                    Err(_) => livechat_scenarios::Next::TimedOut,
-                }
-            }
-        }
         Box::new(Source(client.events()))
     }
 }
@@ -109,3 +112,13 @@ impl livechat_scenarios::identity::IdentityTransport for Tokio {
 }
 
 livechat_scenarios::identity_scenarios!(Tokio);
+
+impl livechat_scenarios::agent::AgentTransport for Tokio {
+    fn agent_events(
+        agent: &livechat_tokio::AgentClient,
+    ) -> Box<dyn livechat_scenarios::EventSource<livechat_core::agent::AgentEvent>> {
+        Box::new(Source(agent.events()))
+    }
+}
+
+livechat_scenarios::agent_scenarios!(Tokio);
