@@ -44,8 +44,11 @@ impl livechat_scenarios::Transport for Blocking {
         Box::new(Source(client.events()))
     }
 
-    fn history(client: &CustomerClient, chat_id: &str) -> Vec<Result<HistoryPage, Error>> {
-        client.chat_history(chat_id).collect()
+    fn history_pages(
+        client: &CustomerClient,
+        chat_id: &str,
+    ) -> Box<dyn Iterator<Item = Result<HistoryPage, Error>>> {
+        Box::new(client.chat_history(chat_id))
     }
 
     fn upload(

@@ -40,8 +40,12 @@ impl livechat_scenarios::Transport for Tokio {
         RT.block_on(out)
     }
 
-    fn history(client: &CustomerClient, chat_id: &str) -> Vec<Result<HistoryPage, Error>> {
-        RT.block_on(client.chat_history(chat_id).collect())
+    fn history_pages(
+        client: &CustomerClient,
+        chat_id: &str,
+    ) -> Box<dyn Iterator<Item = Result<HistoryPage, Error>>> {
+        let mut pages = Box::pin(client.chat_history(chat_id));
+        Box::new(std::iter::from_fn(move || RT.block_on(pages.next())))
     }
 
     fn upload(
