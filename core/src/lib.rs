@@ -110,6 +110,7 @@ pub mod identity;
 pub mod jar;
 pub mod log;
 pub mod model;
+pub mod options;
 pub mod refresh;
 pub mod request;
 mod timer;

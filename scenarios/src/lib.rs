@@ -21,11 +21,14 @@ use livechat_core::token::{AccountsConfig, Token};
 use livechat_core::{Error, ErrorCode};
 use livechat_sim::{SimConfig, SimThread};
 
+pub mod agent;
 pub mod identity;
 use serde_json::{Value, json};
 
 mod guarantees;
 pub use guarantees::*;
+mod endings;
+pub use endings::*;
 mod hostile;
 pub mod servers;
 
@@ -42,8 +45,16 @@ pub trait Transport: 'static {
     fn start(config: SessionConfig, grant: Grant) -> Self::Client;
     /// Wait for a call's result.
     fn wait<V: Send + 'static>(out: <Self::Client as Exec>::Out<V>) -> Result<V, Error>;
+    /// The chat's history as the transport's stream / iterator, one page per `next()`
+    /// (dropping it drops the stream).
+    fn history_pages(
+        client: &Self::Client,
+        chat_id: &str,
+    ) -> Box<dyn Iterator<Item = Result<HistoryPage, Error>>>;
     /// Page the chat's history to the end with the transport's stream / iterator.
-    fn history(client: &Self::Client, chat_id: &str) -> Vec<Result<HistoryPage, Error>>;
+    fn history(client: &Self::Client, chat_id: &str) -> Vec<Result<HistoryPage, Error>> {
+        Self::history_pages(client, chat_id).collect()
+    }
     /// Upload `data`; `cancel_at` cancels once progress reaches that fraction.
     /// Returns the URL and the progress values seen.
     fn upload(
@@ -58,16 +69,16 @@ pub trait Transport: 'static {
     fn events(client: &Self::Client) -> Box<dyn EventSource>;
 }
 
-/// A transport's event stream, read from plain blocking code.
-pub trait EventSource: Send {
+/// A transport's event stream (customer events by default), read from plain blocking code.
+pub trait EventSource<E = Event>: Send {
     /// The next event, waiting at most `limit`.
-    fn next_within(&mut self, limit: Duration) -> Next;
+    fn next_within(&mut self, limit: Duration) -> Next<E>;
 }
 
 /// What [`EventSource::next_within`] found.
 #[derive(Debug)]
-pub enum Next {
-    Event(Event),
+pub enum Next<E = Event> {
+    Event(E),
     /// The stream ended (the client is destroyed or gone).
     Ended,
     TimedOut,
@@ -788,6 +799,8 @@ macro_rules! scenarios {
     ($t:ty) => {
         $crate::scenarios!(@tests $t;
             chat_with_bot_and_page_history,
+            history_after_an_error_ends,
+            history_after_destroy_ends_without_repeating_the_error,
             reconnect_completes_calls_queued_meanwhile,
             banned_customer_destroys_the_client,
             property_methods_update_and_delete,

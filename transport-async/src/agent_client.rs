@@ -61,7 +61,7 @@ impl<R: Runtime> AgentClient<R> {
         let session = AgentSession::new(config, std::time::Instant::now())?;
         // The session makes its token from its credentials; only a provider is ever asked.
         let (commands, hub, _token) =
-            driver::spawn(&runtime, session, Tokens::External, provider, (&options).into());
+            driver::spawn(&runtime, session, Tokens::External, provider, options.transport.clone());
         Ok(AgentClient {
             commands,
             hub,

@@ -3,18 +3,18 @@
 use std::sync::{Arc, Mutex};
 
 use futures_util::Stream;
-use livechat_core::client::{Op, Tokens, decode};
+use livechat_core::client::{Op, decode};
 use livechat_core::customer::{CustomerApi, CustomerSession, Event, Exec, HistoryPage, SessionConfig};
 use livechat_core::engine::HistoryId;
 use livechat_core::hub::{EventHub, Kinded, Listen};
-use livechat_core::identity::{CookieJar, SharedJar, TokenSource};
+use livechat_core::identity::{CookieJar, SharedJar};
 use livechat_core::token::Token;
 use livechat_core::{Error, ErrorCode};
 use livechat_http::{Progress, UploadTarget};
 
 use crate::driver::{self, Command, Commands};
 use crate::events::{self, EventStream};
-use crate::options::{ClientOptions, Identity};
+use crate::options::ClientOptions;
 use crate::runtime::{BoxFuture, Runtime};
 use crate::upload::{self, Upload, UploadSource};
 
@@ -55,16 +55,10 @@ impl<R: Runtime> CustomerClient<R> {
     pub fn start_on(runtime: R, config: SessionConfig, options: ClientOptions) -> CustomerClient<R> {
         let upload_base = config.connection.endpoint.http_base(None);
         let organization_id = config.connection.organization_id.clone();
-        let (tokens, provider, jar) = match &options.identity {
-            Identity::Grant(g) => {
-                let mut source = TokenSource::new(g.clone());
-                let jar = source.shared_jar();
-                (Tokens::Source(Box::new(source)), None, jar)
-            }
-            Identity::Provider(p) => (Tokens::External, Some(p.clone()), None),
-        };
+        let (tokens, provider, jar) = options.identity.tokens();
         let session = CustomerSession::new(config, std::time::Instant::now());
-        let (commands, hub, token) = driver::spawn(&runtime, session, tokens, provider, (&options).into());
+        let (commands, hub, token) =
+            driver::spawn(&runtime, session, tokens, provider, options.transport.clone());
         CustomerClient {
             runtime,
             commands,
@@ -84,7 +78,7 @@ impl<R: Runtime> CustomerClient<R> {
 
     /// The `cookie` grant's jar as it is now (`None` for other identities). Save it
     /// ([`CookieJar::to_json`], a stable JSON shape) and give it back to
-    /// [`Identity::cookie`] after a restart to stay the same customer. It holds the
+    /// [`crate::Identity::cookie`] after a restart to stay the same customer. It holds the
     /// customer's identity: store it like a password.
     pub fn cookie_jar(&self) -> Option<CookieJar> {
         self.jar.as_ref().map(SharedJar::get)

@@ -22,16 +22,9 @@ use tungstenite::protocol::WebSocketConfig;
 use crate::IdentityProvider;
 use crate::runtime::{Runtime, Timer, within};
 
-/// What the driver task needs of a client's options (customer or agent).
-#[derive(Clone)]
-pub(crate) struct DriverOptions {
-    pub debug_frames: bool,
-    pub max_message_size: usize,
-    pub tls: Option<Arc<rustls::ClientConfig>>,
-    pub command_buffer: usize,
-    /// Bound on every socket write.
-    pub write_timeout: Duration,
-}
+/// What the driver task needs of a client's options (customer or agent): the transport
+/// fields both carry.
+pub(crate) type DriverOptions = crate::options::TransportOptions;
 
 pub(crate) enum Command {
     Op(Op, Waiter),

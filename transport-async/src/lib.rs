@@ -30,7 +30,9 @@ pub use runtime::{BoxFuture, Runtime, Timer};
 pub mod common {
     pub use crate::agent_client::AgentEventStream;
     pub use crate::events::EventStream;
-    pub use crate::options::{AgentOptions, ClientOptions, CredentialsProvider, Identity, IdentityProvider};
+    pub use crate::options::{
+        AgentOptions, ClientOptions, CredentialsProvider, Identity, IdentityProvider, TransportOptions,
+    };
     pub use crate::runtime::BoxFuture;
     pub use crate::upload::{Upload, UploadSource};
     pub use livechat_core::agent::{

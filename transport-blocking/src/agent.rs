@@ -8,79 +8,19 @@ use livechat_core::Error;
 use livechat_core::agent::{AgentApi, AgentConfig, AgentEvent, AgentSession, Exec, ExpiringCredentials};
 use livechat_core::client::{Op, Tokens};
 use livechat_core::hub::EventHub;
+use livechat_core::options::Provide;
 
-use crate::driver::{self, DriverOptions, DriverThread};
+use crate::driver::{self, DriverThread};
 use crate::events::{self, EventReceiver};
 
 /// A blocking receiver of agent events.
 pub type AgentEventReceiver = EventReceiver<AgentEvent>;
 
-/// Transport options of an [`AgentClient`] (agents bring their own credentials in
-/// [`AgentConfig`], so there is no identity here).
-#[derive(Clone)]
-pub struct AgentOptions {
-    /// Capacity of each event receiver; a subscriber this far behind loses newer events
-    /// (counted in [`EventReceiver::dropped`]).
-    pub event_buffer: usize,
-    /// Log every frame at `debug` level through `tracing` (tokens redacted).
-    pub debug_frames: bool,
-    /// Largest WebSocket message (and frame) accepted.
-    pub max_message_size: usize,
-    /// Your own rustls configuration; certificate verification is on unless it turns it off.
-    pub tls: Option<Arc<rustls::ClientConfig>>,
-    /// Calls waiting to reach the driver thread; more fail with `QUEUE_FULL`.
-    pub command_buffer: usize,
-    /// Where new credentials come from before the old ones expire (see
-    /// [`AgentOptions::credentials_provider`]).
-    pub credentials_provider: Option<Arc<dyn CredentialsProvider>>,
-    /// How long one socket write may wait for the server to take our bytes; past it the
-    /// socket is judged dead, closed and reconnected ([`livechat_core::wire::WRITE_TIMEOUT`]
-    /// by default). Connects are bounded by the session's `login_timeout`.
-    pub write_timeout: std::time::Duration,
-    /// How long a call blocks at most before it returns `REQUEST_TIMEOUT`. `None`: the
-    /// session's `request_timeout + queue_timeout` plus 5 s, so the session's own timeouts
-    /// normally answer first.
-    pub call_timeout: Option<Duration>,
-}
-
-impl Default for AgentOptions {
-    fn default() -> AgentOptions {
-        AgentOptions {
-            event_buffer: 1024,
-            debug_frames: false,
-            max_message_size: livechat_core::wire::MAX_FRAME_LEN,
-            tls: None,
-            command_buffer: 1024,
-            write_timeout: livechat_core::wire::WRITE_TIMEOUT,
-            call_timeout: None,
-            credentials_provider: None,
-        }
-    }
-}
-
-impl AgentOptions {
-    pub fn new() -> AgentOptions {
-        AgentOptions::default()
-    }
-
-    /// Builder: log frames through `tracing` (the Node SDK's `debug: true`).
-    pub fn debug(mut self, on: bool) -> AgentOptions {
-        self.debug_frames = on;
-        self
-    }
-
-    /// Builder: renew the credentials while the client runs. The provider is asked (on a
-    /// helper thread, so it may block) for new ones an hour before the current ones expire
-    /// (give their lifetime with `AgentConfig::with_credentials_expiry` and in each
-    /// [`ExpiringCredentials`]) and after the service refused them; they are swapped in on
-    /// the open socket with `update_session`. A failure is reported as
-    /// `credentials_refresh_failed` and tried again later; the session keeps the old
-    /// credentials meanwhile.
-    pub fn credentials_provider(mut self, provider: impl CredentialsProvider) -> AgentOptions {
-        self.credentials_provider = Some(Arc::new(provider));
-        self
-    }
-}
+/// Options of an [`AgentClient`]: the [`crate::TransportOptions`] and an optional
+/// [`CredentialsProvider`] (builder `credentials_provider`; asked on a helper thread, so it
+/// may block).
+pub type AgentOptions =
+    livechat_core::options::AgentOptions<dyn CredentialsProvider, crate::TransportOptions>;
 
 /// The application's source of new agent credentials (an OAuth refresh, a secret store).
 /// Any `Fn() -> Result<ExpiringCredentials, Error>` is one.
@@ -97,24 +37,18 @@ where
     }
 }
 
+impl<F: CredentialsProvider> Provide<F> for dyn CredentialsProvider {
+    fn provide(provider: F) -> Arc<Self> {
+        Arc::new(provider)
+    }
+}
+
 /// The provider as the driver's token source: credentials travel as the session's token.
 struct Renewer(Arc<dyn CredentialsProvider>);
 
 impl crate::IdentityProvider for Renewer {
     fn token(&self, _fresh: bool) -> Result<livechat_core::token::Token, Error> {
         self.0.credentials().map(|c| c.token(std::time::Instant::now()))
-    }
-}
-
-impl From<&AgentOptions> for DriverOptions {
-    fn from(o: &AgentOptions) -> DriverOptions {
-        DriverOptions {
-            debug_frames: o.debug_frames,
-            max_message_size: o.max_message_size,
-            tls: o.tls.clone(),
-            command_buffer: o.command_buffer,
-            write_timeout: o.write_timeout,
-        }
     }
 }
 
@@ -168,9 +102,7 @@ impl AgentClient {
     /// [`AgentApi::connect`].
     pub fn start(config: AgentConfig, options: AgentOptions) -> Result<AgentClient, Error> {
         let organization_id = config.connection.organization_id.clone();
-        let call_timeout = options.call_timeout.unwrap_or(
-            config.connection.request_timeout + config.connection.queue_timeout + Duration::from_secs(5),
-        );
+        let call_timeout = options.transport.call_timeout(&config.connection);
         let mut config = config;
         let provider = options.credentials_provider.clone().map(|p| {
             config.renew_credentials = true;
@@ -178,7 +110,7 @@ impl AgentClient {
         });
         let session = AgentSession::new(config, std::time::Instant::now())?;
         // The session makes its token from its credentials; only a provider is ever asked.
-        let spawned = driver::spawn(session, Tokens::External, provider, &(&options).into());
+        let spawned = driver::spawn(session, Tokens::External, provider, &options.common);
         Ok(AgentClient {
             handle: Arc::new(spawned.handle),
             hub: spawned.hub,

@@ -77,27 +77,9 @@ use tungstenite::{Message, WebSocket};
 use crate::IdentityProvider;
 use crate::connect::{Cancel, Limits, connect};
 
-/// What the driver thread needs from a client's options (customer or agent).
-#[derive(Clone)]
-pub(crate) struct DriverOptions {
-    pub(crate) debug_frames: bool,
-    pub(crate) max_message_size: usize,
-    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
-    pub(crate) command_buffer: usize,
-    pub(crate) write_timeout: Duration,
-}
-
-impl From<&crate::ClientOptions> for DriverOptions {
-    fn from(o: &crate::ClientOptions) -> DriverOptions {
-        DriverOptions {
-            debug_frames: o.debug_frames,
-            max_message_size: o.max_message_size,
-            tls: o.tls.clone(),
-            command_buffer: o.command_buffer,
-            write_timeout: o.write_timeout,
-        }
-    }
-}
+/// What the driver thread needs from a client's options (customer or agent): the transport
+/// fields every transport shares.
+pub(crate) type DriverOptions = livechat_core::options::TransportOptions<rustls::ClientConfig>;
 
 pub(crate) type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
 

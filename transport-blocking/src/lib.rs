@@ -6,7 +6,8 @@
 //! certificate verification) and the core [`Driver`](livechat_core::client::Driver); it
 //! moves frames, time and HTTP results in and performs what the core asks for. Every
 //! protocol decision is in core. Methods block until their result is in, at most
-//! [`ClientOptions::call_timeout`] ([`AgentOptions::call_timeout`] for agents).
+//! [`TransportOptions::call_timeout`](TransportOptions#structfield.call_timeout) (for
+//! customers and agents alike).
 //!
 //! ```no_run
 //! use livechat_blocking::{CustomerClient, ClientOptions, CustomerApi, Identity};
@@ -34,10 +35,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use livechat_core::Error;
-use livechat_core::client::{Op, Tokens};
+use livechat_core::client::Op;
 use livechat_core::customer::{CustomerSession, Event, Exec, HistoryId, HistoryPage, SessionConfig};
 use livechat_core::hub::EventHub;
-use livechat_core::identity::{SharedJar, TokenSource};
+use livechat_core::identity::SharedJar;
 use livechat_core::token::Token;
 
 pub use agent::{AgentClient, AgentEventReceiver, AgentOptions, CredentialsProvider};
@@ -59,71 +60,53 @@ pub trait IdentityProvider: Send + Sync + 'static {
     fn token(&self, fresh: bool) -> Result<Token, Error>;
 }
 
-/// Where customer tokens come from.
-#[derive(Clone)]
-pub enum Identity {
-    /// Built in: a static token, the `agent_token` grant or the `cookie` grant.
-    Grant(Grant),
-    /// Your own provider.
-    Provider(Arc<dyn IdentityProvider>),
-}
+/// Where customer tokens come from (see [`livechat_core::options::Identity`]).
+pub type Identity = livechat_core::options::Identity<dyn IdentityProvider>;
 
-impl Identity {
-    /// A token you already have. It cannot be refreshed.
-    pub fn token(token: Token) -> Identity {
-        Identity::Grant(Grant::Static(token))
-    }
+/// Options of a customer client: an [`Identity`] and the [`TransportOptions`], whose fields
+/// read as its own (`options.debug_frames = true`).
+pub type ClientOptions = livechat_core::options::CustomerOptions<dyn IdentityProvider, TransportOptions>;
 
-    /// Backend integrations: act for customers with an agent token (`customers:own`).
-    /// `entity_id: None` creates a new customer.
-    pub fn agent_token(accounts: AccountsConfig, agent_token: Secret, entity_id: Option<String>) -> Identity {
-        Identity::Grant(Grant::AgentToken { accounts, agent_token, entity_id })
-    }
-
-    /// The `cookie` grant with an in-memory cookie jar (pass a saved jar to resume).
-    pub fn cookie(accounts: AccountsConfig, jar: CookieJar) -> Identity {
-        Identity::Grant(Grant::Cookie { accounts, jar })
-    }
-}
-
-/// Transport options.
-#[derive(Clone)]
-pub struct ClientOptions {
-    pub identity: Identity,
-    /// Capacity of each event receiver; when a subscriber lags behind this much, newer
-    /// events are dropped for it (and counted, see [`EventReceiver::dropped`]).
-    pub event_buffer: usize,
-    /// Log every frame at `debug` level through `tracing` (tokens redacted).
-    pub debug_frames: bool,
-    /// Largest WebSocket message (and frame) accepted.
-    pub max_message_size: usize,
-    /// Your own rustls configuration (custom roots, client certificates). Certificate
-    /// verification is on unless this config turns it off.
-    pub tls: Option<Arc<rustls::ClientConfig>>,
-    /// Calls waiting to reach the driver thread; more fail with `QUEUE_FULL`.
-    pub command_buffer: usize,
-    /// How long one socket write may wait for the server to take our bytes; past it the
-    /// socket is judged dead, closed and reconnected ([`livechat_core::wire::WRITE_TIMEOUT`]
-    /// by default). Connects are bounded by the session's `login_timeout`.
-    pub write_timeout: std::time::Duration,
+/// The blocking transport's options: the fields every transport shares
+/// ([`livechat_core::options::TransportOptions`], read through this struct:
+/// `options.event_buffer`) and the bound on how long a call blocks, its own.
+#[derive(Clone, Default)]
+pub struct TransportOptions {
+    pub common: livechat_core::options::TransportOptions<rustls::ClientConfig>,
     /// How long a call blocks at most before it returns `REQUEST_TIMEOUT`. `None`: the
     /// session's `request_timeout + queue_timeout` plus 5 s, so the session's own timeouts
     /// normally answer first.
     pub call_timeout: Option<Duration>,
 }
 
-impl ClientOptions {
-    pub fn new(identity: Identity) -> ClientOptions {
-        ClientOptions {
-            identity,
-            event_buffer: 1024,
-            debug_frames: false,
-            max_message_size: livechat_core::wire::MAX_FRAME_LEN,
-            tls: None,
-            command_buffer: 1024,
-            write_timeout: livechat_core::wire::WRITE_TIMEOUT,
-            call_timeout: None,
-        }
+impl TransportOptions {
+    /// The bound on a call: the option, or the session's own timeouts plus 5 s.
+    fn call_timeout(&self, connection: &livechat_core::customer::ConnectionConfig) -> Duration {
+        self.call_timeout
+            .unwrap_or(connection.request_timeout + connection.queue_timeout + Duration::from_secs(5))
+    }
+}
+
+impl livechat_core::options::Transport for TransportOptions {
+    type Tls = rustls::ClientConfig;
+    fn common(&self) -> &livechat_core::options::TransportOptions<rustls::ClientConfig> {
+        &self.common
+    }
+    fn common_mut(&mut self) -> &mut livechat_core::options::TransportOptions<rustls::ClientConfig> {
+        &mut self.common
+    }
+}
+
+impl std::ops::Deref for TransportOptions {
+    type Target = livechat_core::options::TransportOptions<rustls::ClientConfig>;
+    fn deref(&self) -> &Self::Target {
+        &self.common
+    }
+}
+
+impl std::ops::DerefMut for TransportOptions {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.common
     }
 }
 
@@ -161,19 +144,10 @@ impl CustomerClient {
     pub fn start(config: SessionConfig, options: ClientOptions) -> CustomerClient {
         let upload_base = config.connection.endpoint.http_base(None);
         let organization_id = config.connection.organization_id.clone();
-        let call_timeout = options.call_timeout.unwrap_or(
-            config.connection.request_timeout + config.connection.queue_timeout + Duration::from_secs(5),
-        );
-        let (tokens, provider, jar) = match &options.identity {
-            Identity::Grant(g) => {
-                let mut source = TokenSource::new(g.clone());
-                let jar = source.shared_jar();
-                (Tokens::Source(Box::new(source)), None, jar)
-            }
-            Identity::Provider(p) => (Tokens::External, Some(p.clone()), None),
-        };
+        let call_timeout = options.transport.call_timeout(&config.connection);
+        let (tokens, provider, jar) = options.identity.tokens();
         let session = CustomerSession::new(config, std::time::Instant::now());
-        let spawned = driver::spawn(session, tokens, provider, &(&options).into());
+        let spawned = driver::spawn(session, tokens, provider, &options.common);
         CustomerClient {
             handle: Arc::new(spawned.handle),
             hub: spawned.hub,

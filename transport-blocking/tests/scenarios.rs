@@ -10,6 +10,19 @@ use livechat_core::identity::Grant;
 
 struct Blocking;
 
+/// A customer or agent event receiver, read with a deadline.
+struct Source<E>(livechat_blocking::EventReceiver<E>);
+
+impl<E: Send> livechat_scenarios::EventSource<E> for Source<E> {
+    fn next_within(&mut self, limit: std::time::Duration) -> livechat_scenarios::Next<E> {
+        match self.0.recv_timeout(limit) {
+            Ok(e) => livechat_scenarios::Next::Event(e),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => livechat_scenarios::Next::Ended,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => livechat_scenarios::Next::TimedOut,
+        }
+    }
+}
+
 impl livechat_scenarios::Transport for Blocking {
     type Client = CustomerClient;
     const NAME: &'static str = "blocking";
@@ -28,21 +41,14 @@ impl livechat_scenarios::Transport for Blocking {
     }
 
     fn events(client: &CustomerClient) -> Box<dyn livechat_scenarios::EventSource> {
-        struct Source(livechat_blocking::EventReceiver);
-        impl livechat_scenarios::EventSource for Source {
-            fn next_within(&mut self, limit: std::time::Duration) -> livechat_scenarios::Next {
-                match self.0.recv_timeout(limit) {
-                    Ok(e) => livechat_scenarios::Next::Event(e),
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => livechat_scenarios::Next::Ended,
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => livechat_scenarios::Next::TimedOut,
-                }
-            }
-        }
         Box::new(Source(client.events()))
     }
 
-    fn history(client: &CustomerClient, chat_id: &str) -> Vec<Result<HistoryPage, Error>> {
-        client.chat_history(chat_id).collect()
+    fn history_pages(
+        client: &CustomerClient,
+        chat_id: &str,
+    ) -> Box<dyn Iterator<Item = Result<HistoryPage, Error>>> {
+        Box::new(client.chat_history(chat_id))
     }
 
     fn upload(
@@ -103,3 +109,13 @@ impl livechat_scenarios::identity::IdentityTransport for Blocking {
 }
 
 livechat_scenarios::identity_scenarios!(Blocking);
+
+impl livechat_scenarios::agent::AgentTransport for Blocking {
+    fn agent_events(
+        agent: &livechat_blocking::AgentClient,
+    ) -> Box<dyn livechat_scenarios::EventSource<livechat_core::agent::AgentEvent>> {
+        Box::new(Source(agent.events()))
+    }
+}
+
+livechat_scenarios::agent_scenarios!(Blocking);

@@ -12,6 +12,23 @@ use livechat_smol::{ClientOptions, CustomerClient, Identity, UploadSource};
 
 struct Smol;
 
+/// A customer or agent event stream, read with a deadline.
+struct Source<E>(livechat_smol::EventStream<E>);
+
+impl<E: Send> livechat_scenarios::EventSource<E> for Source<E> {
+    fn next_within(&mut self, limit: std::time::Duration) -> livechat_scenarios::Next<E> {
+        let next = futures_lite::future::or(async { Some(self.0.next_event().await) }, async {
+            smol::Timer::after(limit).await;
+            None
+        });
+        match smol::block_on(next) {
+            Some(Some(e)) => livechat_scenarios::Next::Event(e),
+            Some(None) => livechat_scenarios::Next::Ended,
+            None => livechat_scenarios::Next::TimedOut,
+        }
+    }
+}
+
 impl livechat_scenarios::Transport for Smol {
     type Client = CustomerClient;
     const NAME: &'static str = "smol";
@@ -29,25 +46,15 @@ impl livechat_scenarios::Transport for Smol {
     }
 
     fn events(client: &CustomerClient) -> Box<dyn livechat_scenarios::EventSource> {
-        struct Source(livechat_smol::EventStream);
-        impl livechat_scenarios::EventSource for Source {
-            fn next_within(&mut self, limit: std::time::Duration) -> livechat_scenarios::Next {
-                let next = futures_lite::future::or(async { Some(self.0.next_event().await) }, async {
-                    smol::Timer::after(limit).await;
-                    None
-                });
-                match smol::block_on(next) {
-                    Some(Some(e)) => livechat_scenarios::Next::Event(e),
-                    Some(None) => livechat_scenarios::Next::Ended,
-                    None => livechat_scenarios::Next::TimedOut,
-                }
-            }
-        }
         Box::new(Source(client.events()))
     }
 
-    fn history(client: &CustomerClient, chat_id: &str) -> Vec<Result<HistoryPage, Error>> {
-        smol::block_on(client.chat_history(chat_id).collect())
+    fn history_pages(
+        client: &CustomerClient,
+        chat_id: &str,
+    ) -> Box<dyn Iterator<Item = Result<HistoryPage, Error>>> {
+        let mut pages = Box::pin(client.chat_history(chat_id));
+        Box::new(std::iter::from_fn(move || smol::block_on(pages.next())))
     }
 
     fn upload(
@@ -109,3 +116,13 @@ impl livechat_scenarios::identity::IdentityTransport for Smol {
 }
 
 livechat_scenarios::identity_scenarios!(Smol);
+
+impl livechat_scenarios::agent::AgentTransport for Smol {
+    fn agent_events(
+        agent: &livechat_smol::AgentClient,
+    ) -> Box<dyn livechat_scenarios::EventSource<livechat_core::agent::AgentEvent>> {
+        Box::new(Source(agent.events()))
+    }
+}
+
+livechat_scenarios::agent_scenarios!(Smol);

@@ -14,6 +14,19 @@ static RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
 
 struct Tokio;
 
+/// A customer or agent event stream, read with a deadline.
+struct Source<E>(livechat_tokio::EventStream<E>);
+
+impl<E: Send> livechat_scenarios::EventSource<E> for Source<E> {
+    fn next_within(&mut self, limit: std::time::Duration) -> livechat_scenarios::Next<E> {
+        match RT.block_on(async { tokio::time::timeout(limit, self.0.next_event()).await }) {
+            Ok(Some(e)) => livechat_scenarios::Next::Event(e),
+            Ok(None) => livechat_scenarios::Next::Ended,
+            Err(_) => livechat_scenarios::Next::TimedOut,
+        }
+    }
+}
+
 impl livechat_scenarios::Transport for Tokio {
     type Client = CustomerClient;
     const NAME: &'static str = "tokio";
@@ -27,8 +40,12 @@ impl livechat_scenarios::Transport for Tokio {
         RT.block_on(out)
     }
 
-    fn history(client: &CustomerClient, chat_id: &str) -> Vec<Result<HistoryPage, Error>> {
-        RT.block_on(client.chat_history(chat_id).collect())
+    fn history_pages(
+        client: &CustomerClient,
+        chat_id: &str,
+    ) -> Box<dyn Iterator<Item = Result<HistoryPage, Error>>> {
+        let mut pages = Box::pin(client.chat_history(chat_id));
+        Box::new(std::iter::from_fn(move || RT.block_on(pages.next())))
     }
 
     fn upload(
@@ -65,16 +82,6 @@ impl livechat_scenarios::Transport for Tokio {
     }
 
     fn events(client: &CustomerClient) -> Box<dyn livechat_scenarios::EventSource> {
-        struct Source(livechat_tokio::EventStream);
-        impl livechat_scenarios::EventSource for Source {
-            fn next_within(&mut self, limit: std::time::Duration) -> livechat_scenarios::Next {
-                match RT.block_on(async { tokio::time::timeout(limit, self.0.next_event()).await }) {
-                    Ok(Some(e)) => livechat_scenarios::Next::Event(e),
-                    Ok(None) => livechat_scenarios::Next::Ended,
-                    Err(_) => livechat_scenarios::Next::TimedOut,
-                }
-            }
-        }
         Box::new(Source(client.events()))
     }
 }
@@ -109,3 +116,13 @@ impl livechat_scenarios::identity::IdentityTransport for Tokio {
 }
 
 livechat_scenarios::identity_scenarios!(Tokio);
+
+impl livechat_scenarios::agent::AgentTransport for Tokio {
+    fn agent_events(
+        agent: &livechat_tokio::AgentClient,
+    ) -> Box<dyn livechat_scenarios::EventSource<livechat_core::agent::AgentEvent>> {
+        Box::new(Source(agent.events()))
+    }
+}
+
+livechat_scenarios::agent_scenarios!(Tokio);
