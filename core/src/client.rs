@@ -12,8 +12,6 @@ use std::time::Instant;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::agent::AgentSide;
-use crate::customer::CustomerSide;
 use crate::engine::{ConnectionId, Engine, HistoryId, Output, RequestId, RequestOptions, Side, State};
 use crate::error::{Error, ErrorCode};
 use crate::http::{HttpRequest, HttpResponse};
@@ -26,18 +24,107 @@ use crate::token::Token;
 /// How a transport runs an [`Op`]: the one call trait both sides' method lists
 /// (`CustomerApi`, `AgentApi`) are written on.
 pub trait Exec {
+    /// The side's own commands ([`Op::Side`]): `customer::CustomerCommand` or
+    /// `agent::AgentCommand`. A call only the other side has does not compile.
+    type Command: Send + 'static;
     /// What a call returns: a future (async transports) or the result itself (blocking).
     type Out<T: Send + 'static>;
     /// Run `op`; `what` names it in errors.
-    fn exec<T: DeserializeOwned + Send + 'static>(&self, what: &'static str, op: Op) -> Self::Out<T>;
+    fn exec<T: DeserializeOwned + Send + 'static>(
+        &self,
+        what: &'static str,
+        op: Op<Self::Command>,
+    ) -> Self::Out<T>;
 }
+
+/// The calls both sides' method lists share, written once: `CustomerApi` and `AgentApi`
+/// expand this with their request marker (a customer request on an agent client, or the
+/// reverse, does not compile).
+macro_rules! shared_calls {
+    ($marker:path) => {
+        /// Any typed action of this side.
+        fn call<R: $marker>(&self, req: &R) -> Self::Out<R::Response>
+        where
+            R::Response: Send + 'static,
+        {
+            self.exec(R::ACTION, $crate::client::Op::call(req))
+        }
+
+        /// Any typed action of this side, with per-call options (timeout, exactly-once).
+        fn call_with<R: $marker>(
+            &self,
+            req: &R,
+            opts: $crate::engine::RequestOptions,
+        ) -> Self::Out<R::Response>
+        where
+            R::Response: Send + 'static,
+        {
+            self.exec(R::ACTION, $crate::client::Op::call_with(req, opts))
+        }
+
+        /// Any action, raw JSON in and out (for actions this version does not wrap);
+        /// resolves with the response `payload`.
+        fn call_raw(&self, action: &str, payload: serde_json::Value) -> Self::Out<serde_json::Value> {
+            self.exec("call_raw", $crate::client::Op::raw(action, payload))
+        }
+
+        /// Connect, or resume after `disconnect()` or a pause.
+        fn connect(&self) -> Self::Out<()> {
+            self.exec("connect", $crate::client::Op::Connect)
+        }
+
+        /// Pause until `connect()`; queued calls stay queued, bounded by their deadline.
+        fn disconnect(&self) -> Self::Out<()> {
+            self.exec("disconnect", $crate::client::Op::Disconnect)
+        }
+
+        /// End the session for good: the socket is closed, pending and queued calls fail with
+        /// `SDK_DESTROYED` at once, every callback is removed and every event stream ends,
+        /// including streams taken later. Later calls fail with `SDK_DESTROYED`. As in the
+        /// JS SDKs, the listeners go before the socket is closed, so `destroy()` itself emits
+        /// no `disconnected` event.
+        fn destroy(&self) -> Self::Out<()> {
+            // `exec` hands the op to the driver before it returns (async transports) or runs
+            // it (blocking ones), so the hub closes after the destroy is on its way.
+            let out = self.exec("destroy", $crate::client::Op::Destroy);
+            $crate::hub::lock(self.hub()).close();
+            out
+        }
+    };
+}
+pub(crate) use shared_calls;
 
 /// Called once with the result of an [`Op`].
 pub type Waiter = Box<dyn FnOnce(Result<Value, Error>) + Send>;
 
-/// An operation a caller asks of the session.
+/// An operation a caller asks of the session: what both sides share, or one of the side's
+/// own commands `C`.
+///
+/// A session takes only its own side's commands ([`CommandOf`]), so a customer-only call
+/// on an agent session does not compile:
+///
+/// ```compile_fail
+/// use livechat_core::agent::AgentCommand;
+/// use livechat_core::client::Op;
+/// use livechat_core::customer::CustomerCommand;
+///
+/// let sneak_peek = CustomerCommand::SneakPeek { chat_id: "CH1".into(), text: "hi".into() };
+/// let op: Op<AgentCommand> = Op::Side(sneak_peek);
+/// ```
+///
+/// while the same command for a customer session, or a shared op for either, does:
+///
+/// ```
+/// use livechat_core::agent::AgentCommand;
+/// use livechat_core::client::Op;
+/// use livechat_core::customer::CustomerCommand;
+///
+/// let sneak_peek = CustomerCommand::SneakPeek { chat_id: "CH1".into(), text: "hi".into() };
+/// let _customer: Op<CustomerCommand> = Op::Side(sneak_peek);
+/// let _agent: Op<AgentCommand> = Op::Connect;
+/// ```
 #[derive(Debug, Clone, PartialEq)]
-pub enum Op {
+pub enum Op<C> {
     /// Any RTM action.
     Call {
         action: String,
@@ -47,14 +134,6 @@ pub enum Op {
     Connect,
     Disconnect,
     Destroy,
-    RateChat {
-        chat_id: String,
-        rating: Value,
-    },
-    CancelRate {
-        chat_id: String,
-        properties: Vec<String>,
-    },
     /// Completes with the new iterator's id (a number).
     HistoryOpen {
         chat_id: String,
@@ -65,44 +144,23 @@ pub enum Op {
     HistoryClose {
         history: HistoryId,
     },
-    /// Customer only.
-    SneakPeek {
-        chat_id: String,
-        text: String,
-    },
-    /// Customer only.
-    UpdatePage {
-        url: Option<String>,
-        title: Option<String>,
-    },
-    /// Agent only: `send_event` with a `message` (the Node chat SDK's `sendMessage`).
-    SendMessage {
-        chat_id: String,
-        text: String,
-        recipients: crate::model::Recipients,
-    },
-    /// Agent only: the stored login response (`getAgentDetails()`); no network.
-    AgentDetails,
-    /// Agent only: swap the credentials on the running session (`update_session`; see
-    /// `crate::agent::renew`).
-    UpdateSession {
-        credentials: crate::agent::ExpiringCredentials,
-    },
+    /// A command only this side has.
+    Side(C),
 }
 
-impl Op {
+impl<C> Op<C> {
     /// A typed request as an op (a payload that cannot be serialised becomes a call that
     /// fails locally with `INVALID_REQUEST`).
-    pub fn call<R: Request>(req: &R) -> Op {
+    pub fn call<R: Request>(req: &R) -> Op<C> {
         Op::call_with(req, RequestOptions::default())
     }
 
-    pub fn call_with<R: Request>(req: &R, opts: RequestOptions) -> Op {
+    pub fn call_with<R: Request>(req: &R, opts: RequestOptions) -> Op<C> {
         let payload = serde_json::to_value(req).unwrap_or(Value::Null);
         Op::Call { action: R::ACTION.to_string(), payload, opts }
     }
 
-    pub fn raw(action: impl Into<String>, payload: Value) -> Op {
+    pub fn raw(action: impl Into<String>, payload: Value) -> Op<C> {
         Op::Call { action: action.into(), payload, opts: RequestOptions::default() }
     }
 }
@@ -116,19 +174,32 @@ pub enum Applied {
     Done(Result<Value, Error>),
 }
 
+impl Applied {
+    /// A command that sends a request when it can: pending on it, or done at once (`null`)
+    /// when there was nothing to send.
+    pub fn sent_or_done(id: Option<RequestId>) -> Applied {
+        match id {
+            Some(id) => Applied::Pending(id),
+            None => Applied::Done(Ok(Value::Null)),
+        }
+    }
+}
+
+/// The own commands of side `S`'s sessions.
+pub type CommandOf<S> = <Engine<S> as Ops>::Command;
+
 /// Sessions that can carry out [`Op`]s (and renew their credentials, [`Renew`]).
 pub trait Ops: Renew {
-    fn apply(&mut self, now: Instant, op: Op) -> Applied;
+    /// The side's own commands.
+    type Command;
+    fn apply(&mut self, now: Instant, op: Op<Self::Command>) -> Applied;
 }
 
 impl<S: Side> Engine<S> {
-    /// The ops every side supports; `None` for side-specific ones.
-    pub fn apply_common(&mut self, now: Instant, op: Op) -> Result<Applied, Op> {
+    /// The ops every side supports; the side's own commands come back as `Err`.
+    pub fn apply_common<C>(&mut self, now: Instant, op: Op<C>) -> Result<Applied, C> {
         let done = Applied::Done(Ok(Value::Null));
         Ok(match op {
-            Op::Call { action, payload, .. } if action == "update_session" && S::PATH == "agent" => {
-                return Err(Op::Call { action, payload, opts: RequestOptions::default() });
-            }
             Op::Call { action, payload, opts } => {
                 if payload.is_null() {
                     Applied::Done(Err(Error::invalid(format!("`{action}` payload could not be serialised"))))
@@ -148,70 +219,14 @@ impl<S: Side> Engine<S> {
                 self.destroy(now);
                 done
             }
-            Op::RateChat { chat_id, rating } => Applied::Pending(self.rate_chat(now, &chat_id, rating)),
-            Op::CancelRate { chat_id, properties } => {
-                let props: Vec<&str> = properties.iter().map(String::as_str).collect();
-                Applied::Pending(self.cancel_rate(now, &chat_id, &props))
-            }
             Op::HistoryOpen { chat_id } => Applied::Done(Ok(Value::from(self.history_open(&chat_id).0))),
             Op::HistoryNext { history } => Applied::Pending(self.history_next(now, history)),
             Op::HistoryClose { history } => {
                 self.history_close(history);
                 done
             }
-            other => return Err(other),
+            Op::Side(command) => return Err(command),
         })
-    }
-}
-
-impl Ops for Engine<CustomerSide> {
-    fn apply(&mut self, now: Instant, op: Op) -> Applied {
-        match self.apply_common(now, op) {
-            Ok(applied) => applied,
-            Err(Op::SneakPeek { chat_id, text }) => match self.set_sneak_peek(now, &chat_id, &text) {
-                Some(id) => Applied::Pending(id),
-                // Not sent (chat not active or not connected): as the SDK, not an error.
-                None => Applied::Done(Ok(Value::Null)),
-            },
-            Err(Op::UpdatePage { url, title }) => {
-                match self.update_customer_page(now, url.as_deref(), title.as_deref()) {
-                    Some(id) => Applied::Pending(id),
-                    None => Applied::Done(Ok(Value::Null)),
-                }
-            }
-            Err(other) => Applied::Done(Err(Error::invalid(format!("{other:?} is not available here")))),
-        }
-    }
-}
-
-impl Ops for Engine<AgentSide> {
-    fn apply(&mut self, now: Instant, op: Op) -> Applied {
-        match self.apply_common(now, op) {
-            Ok(applied) => applied,
-            Err(Op::SendMessage { chat_id, text, recipients }) => {
-                Applied::Pending(self.send_message(now, &chat_id, &text, recipients))
-            }
-            Err(Op::UpdateSession { credentials }) => match self.update_session(now, credentials) {
-                Some(id) => Applied::Pending(id),
-                None => Applied::Done(Ok(Value::Null)),
-            },
-            // A raw `update_session` is a swap too: the next login uses what the socket got.
-            Err(Op::Call { action, payload, .. }) if action == "update_session" => {
-                let token = payload.get("token").and_then(Value::as_str).unwrap_or_default();
-                match crate::agent::ExpiringCredentials::from_authorization(token) {
-                    Ok(credentials) => self.apply(now, Op::UpdateSession { credentials }),
-                    Err(e) => Applied::Done(Err(e)),
-                }
-            }
-            Err(Op::AgentDetails) => Applied::Done(match self.agent_details() {
-                Some(details) => Ok(details.clone()),
-                None => Err(Error::new(
-                    ErrorCode::NoConnection,
-                    "the agent is not logged in yet: wait for `ready`",
-                )),
-            }),
-            Err(other) => Applied::Done(Err(Error::invalid(format!("{other:?} is a customer-only call")))),
-        }
     }
 }
 
@@ -319,7 +334,7 @@ where
     }
 
     /// Carry out a caller's op; `done` is called exactly once.
-    pub fn submit(&mut self, now: Instant, op: Op, done: Waiter) {
+    pub fn submit(&mut self, now: Instant, op: Op<CommandOf<S>>, done: Waiter) {
         match self.session.apply(now, op) {
             Applied::Pending(id) => self.completions.wait(id, done),
             Applied::Done(result) => done(result),

@@ -9,20 +9,13 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::customer::{Event, EventKind, RequestId};
+use crate::engine::RequestId;
 use crate::error::Error;
 
 /// Events that have a kind (for `on(kind, …)`).
 pub trait Kinded {
     type Kind: Copy + Eq + Hash + Send + Sync + 'static;
     fn kind(&self) -> Self::Kind;
-}
-
-impl Kinded for Event {
-    type Kind = EventKind;
-    fn kind(&self) -> EventKind {
-        Event::kind(self)
-    }
 }
 
 /// Identifies one registered callback (for `off`).
@@ -439,6 +432,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
+    use crate::customer::{Event, EventKind};
 
     #[test]
     fn a_queue_budget_bounds_bytes_and_count_and_always_takes_one_event() {

@@ -96,6 +96,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod actions;
 pub mod agent;
 mod backoff;
 pub mod client;
@@ -111,6 +112,7 @@ pub mod jar;
 pub mod log;
 pub mod model;
 pub mod options;
+pub mod pushes;
 pub mod refresh;
 pub mod request;
 mod timer;

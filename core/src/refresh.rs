@@ -26,9 +26,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::agent::AgentSide;
-use crate::agent::renew::ExpiringCredentials;
-use crate::customer::CustomerSide;
 use crate::engine::{Engine, RequestId, State};
 use crate::error::Error;
 use crate::token::{REFRESH_MARGIN, Token};
@@ -80,52 +77,6 @@ pub trait Renew {
     fn settle(&mut self, now: Instant, id: RequestId, result: Result<Value, Error>) -> Result<Value, Error>;
     /// A background renewal failed (the session keeps what it has).
     fn renewal_failed(&mut self, now: Instant, error: &Error);
-}
-
-impl Renew for Engine<CustomerSide> {
-    fn renewable(&self) -> bool {
-        true
-    }
-    fn give_token(&mut self, now: Instant, token: Result<Token, Error>) {
-        self.handle_token(now, token);
-    }
-    fn swap_in(&mut self, _now: Instant, token: Token) -> Swapped {
-        Swapped::Kept(token)
-    }
-    fn settle(
-        &mut self,
-        _now: Instant,
-        _id: RequestId,
-        result: Result<Value, Error>,
-    ) -> Result<Value, Error> {
-        result
-    }
-    fn renewal_failed(&mut self, _now: Instant, _error: &Error) {}
-}
-
-impl Renew for Engine<AgentSide> {
-    fn renewable(&self) -> bool {
-        self.renews_credentials()
-    }
-    fn give_token(&mut self, now: Instant, token: Result<Token, Error>) {
-        match token {
-            Ok(t) => self.install_credentials(now, ExpiringCredentials::from_token(&t), t.expires_at()),
-            Err(e) => self.handle_token(now, Err(e)),
-        }
-    }
-    fn swap_in(&mut self, now: Instant, token: Token) -> Swapped {
-        let at = token.expires_at();
-        match self.update_session_until(now, ExpiringCredentials::from_token(&token), at) {
-            Some(id) => Swapped::Sent(id),
-            None => Swapped::Installed,
-        }
-    }
-    fn settle(&mut self, now: Instant, id: RequestId, result: Result<Value, Error>) -> Result<Value, Error> {
-        self.finish_request(now, id, result)
-    }
-    fn renewal_failed(&mut self, now: Instant, error: &Error) {
-        self.report_refresh_failure(now, error);
-    }
 }
 
 /// The driver's renewal state: at most one token fetch at a time, shared by the session's

@@ -2,6 +2,8 @@
 
 mod support;
 
+use livechat_core::wire::Rejection;
+
 use std::time::Duration;
 
 use livechat_core::ErrorCode;
@@ -417,7 +419,7 @@ fn typed_pushes_parse_and_unknown_ones_stay_raw() {
     assert_eq!(events[9].push_action(), Some("agent_updated"));
     // A typed push with the wrong shape is reported, and the session goes on.
     assert!(
-        matches!(&events[10], AgentEvent::FrameRejected { error } if error.contains("routing_status_set"))
+        matches!(&events[10], AgentEvent::FrameRejected { error: Rejection::Push(e) } if e.action == "routing_status_set")
     );
     assert_eq!(p.s.state(), State::Connected);
 }

@@ -7,7 +7,7 @@ use livechat_core::hub::Listen;
 use std::sync::{Arc, Mutex};
 
 use livechat_core::agent::actions::{RoutingStatus, TransferChat, TransferTarget};
-use livechat_core::agent::{AgentApi, AgentEventKind, AgentSide, Exec, Recipients};
+use livechat_core::agent::{AgentApi, AgentCommand, AgentEventKind, AgentSide, Exec, Recipients};
 use livechat_core::client::{Applied, Op, Ops};
 use livechat_core::hub::EventHub;
 use livechat_core::{Error, ErrorCode};
@@ -17,12 +17,17 @@ use support::{Peer, agent_config};
 /// An `Exec` that only records what it is asked to run.
 struct Recorder {
     hub: Arc<Mutex<EventHub<livechat_core::agent::AgentEvent>>>,
-    ops: Mutex<Vec<(&'static str, Op)>>,
+    ops: Mutex<Vec<(&'static str, Op<AgentCommand>)>>,
 }
 
 impl Exec for Recorder {
+    type Command = AgentCommand;
     type Out<T: Send + 'static> = ();
-    fn exec<T: serde::de::DeserializeOwned + Send + 'static>(&self, what: &'static str, op: Op) {
+    fn exec<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        what: &'static str,
+        op: Op<AgentCommand>,
+    ) {
         self.ops.lock().unwrap().push((what, op));
     }
 }
@@ -36,7 +41,7 @@ impl livechat_core::hub::Listen for Recorder {
 
 impl AgentApi for Recorder {}
 
-fn call(action: &str, payload: serde_json::Value) -> Op {
+fn call(action: &str, payload: serde_json::Value) -> Op<AgentCommand> {
     Op::raw(action, payload)
 }
 
@@ -56,12 +61,16 @@ fn methods_become_the_documented_ops() {
     });
     r.mark_events_as_seen("CH1", "2025-01-01T00:00:00.000000Z");
     r.call_raw("follow_chat", json!({"id": "CH1"}));
-    let ops: Vec<Op> = r.ops.lock().unwrap().iter().map(|(_, op)| op.clone()).collect();
+    let ops: Vec<Op<AgentCommand>> = r.ops.lock().unwrap().iter().map(|(_, op)| op.clone()).collect();
     assert_eq!(
         ops,
         vec![
-            Op::SendMessage { chat_id: "CH1".into(), text: "hi".into(), recipients: Recipients::Agents },
-            Op::AgentDetails,
+            Op::Side(AgentCommand::SendMessage {
+                chat_id: "CH1".into(),
+                text: "hi".into(),
+                recipients: Recipients::Agents
+            }),
+            Op::Side(AgentCommand::AgentDetails),
             call("set_routing_status", json!({"status": "not_accepting_chats"})),
             call("send_typing_indicator", json!({"chat_id": "CH1", "is_typing": true})),
             call(
@@ -95,14 +104,18 @@ fn the_agent_session_carries_out_send_message_and_agent_details() {
     let mut p: Peer<AgentSide> = Peer::agent(agent_config());
     let now = p.now;
     // Before the first login there are no details (the Node SDK rejects too).
-    match p.s.apply(now, Op::AgentDetails) {
+    match p.s.apply(now, Op::Side(AgentCommand::AgentDetails)) {
         Applied::Done(Err(Error { code: ErrorCode::NoConnection, .. })) => {}
         other => panic!("{other:?}"),
     }
     // A message asked for before login is queued like any call.
     let Applied::Pending(id) = p.s.apply(
         now,
-        Op::SendMessage { chat_id: "CH1".into(), text: "queued".into(), recipients: Recipients::All },
+        Op::Side(AgentCommand::SendMessage {
+            chat_id: "CH1".into(),
+            text: "queued".into(),
+            recipients: Recipients::All,
+        }),
     ) else {
         panic!("send_message is a request")
     };
@@ -112,7 +125,7 @@ fn the_agent_session_carries_out_send_message_and_agent_details() {
     assert_eq!(sent["payload"]["event"]["text"], "queued");
     p.respond(&sent, json!({"event_id": "E1"}));
     assert_eq!(p.ok(id)["event_id"], "E1");
-    match p.s.apply(p.now, Op::AgentDetails) {
+    match p.s.apply(p.now, Op::Side(AgentCommand::AgentDetails)) {
         Applied::Done(Ok(details)) => assert_eq!(details["my_profile"]["id"], "agent@example.com"),
         other => panic!("{other:?}"),
     }

@@ -10,6 +10,7 @@ use livechat_core::ErrorCode;
 use livechat_core::customer::{
     CustomerSession, DisconnectReason, Endpoint, Event, RequestId, SessionConfig, State,
 };
+use livechat_core::wire::{FrameError, Rejection};
 use serde_json::{Value, json};
 use support::{Peer, agent_config, config};
 
@@ -335,7 +336,7 @@ fn a_hostile_region_is_refused_and_no_socket_goes_there() {
         assert!(
             p.events
                 .iter()
-                .any(|e| matches!(e, Event::FrameRejected { error } if error.contains("invalid region")))
+                .any(|e| matches!(e, Event::FrameRejected { error: Rejection::Region(r) } if r.contains("invalid region")))
         );
     }
 }
@@ -408,7 +409,7 @@ fn a_huge_unknown_push_is_refused_and_the_session_goes_on() {
     assert!(
         p.events
             .iter()
-            .any(|e| matches!(e, Event::FrameRejected { error } if error.contains("unknown push")))
+            .any(|e| matches!(e, Event::FrameRejected { error: Rejection::Frame(FrameError::UnknownPushTooLarge { action, .. }) } if action == "brand_new_push"))
     );
     assert!(!p.events.iter().any(|e| matches!(e, Event::UnknownPush { .. })));
     let id = p.req("list_chats", json!({}));
@@ -503,7 +504,7 @@ fn a_push_only_the_other_side_knows_is_capped_like_an_unknown_one() {
     assert!(
         p.events
             .iter()
-            .any(|e| matches!(e, Event::FrameRejected { error } if error.contains("routing_status_set")))
+            .any(|e| matches!(e, Event::FrameRejected { error: Rejection::Frame(FrameError::UnknownPushTooLarge { action, .. }) } if action == "routing_status_set"))
     );
     assert!(!p.events.iter().any(|e| matches!(e, Event::UnknownPush { .. })));
 }

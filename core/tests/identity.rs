@@ -9,7 +9,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use livechat_core::agent::{AgentCredentials, AgentEvent, AgentSide, ExpiringCredentials};
+use livechat_core::agent::{AgentCommand, AgentCredentials, AgentEvent, AgentSide, ExpiringCredentials};
 use livechat_core::client::{Driver, IoAction, Op, Tokens};
 use livechat_core::customer::{CustomerSession, CustomerSide, Event, State};
 use livechat_core::engine::{ConnectionId, Engine, Side};
@@ -240,7 +240,10 @@ where
         self.advance_to(end);
     }
 
-    fn submit(&mut self, op: Op) -> Arc<Mutex<Option<Result<Value, Error>>>> {
+    fn submit(
+        &mut self,
+        op: Op<livechat_core::client::CommandOf<S>>,
+    ) -> Arc<Mutex<Option<Result<Value, Error>>>> {
         let slot = Arc::new(Mutex::new(None));
         let s = slot.clone();
         self.d.submit(self.now, op, Box::new(move |r| *s.lock().unwrap() = Some(r)));
@@ -444,7 +447,9 @@ fn a_refused_agent_renewal_is_reported_keeps_the_old_credentials_and_is_retried(
 fn update_session_through_the_driver_answers_the_caller_and_a_raw_call_swaps_too() {
     let t0 = Instant::now();
     let mut h = provider_agent(t0, 8 * HOUR);
-    let bad = h.submit(Op::UpdateSession { credentials: AgentCredentials::bearer("dal:typo").into() });
+    let bad = h.submit(Op::Side(AgentCommand::UpdateSession {
+        credentials: AgentCredentials::bearer("dal:typo").into(),
+    }));
     let frame = h.last_sent("update_session");
     h.respond_err(&frame, "authentication");
     let err = bad.lock().unwrap().clone().unwrap().expect_err("refused");

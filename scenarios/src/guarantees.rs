@@ -7,6 +7,7 @@ use livechat_core::ErrorCode;
 use livechat_core::customer::{CustomerApi, DisconnectReason, Endpoint, Event, SessionConfig};
 use livechat_core::identity::Grant;
 use livechat_core::token::{Secret, Token};
+use livechat_core::wire::{FrameError, Rejection};
 use serde_json::json;
 
 use crate::{Env, Events, Transport, join, later, server_messages};
@@ -216,7 +217,7 @@ pub fn a_hostile_region_is_refused<T: Transport>() {
     );
     events.wait_for(
         "the refusal",
-        |e| matches!(e, Event::FrameRejected { error } if error.contains("invalid region")),
+        |e| matches!(e, Event::FrameRejected { error: Rejection::Region(r) } if r.contains("invalid region")),
     );
     events.wait_for("paused", |e| matches!(e, Event::Disconnected(d) if !d.will_reconnect));
     std::thread::sleep(Duration::from_millis(500));
@@ -278,10 +279,12 @@ pub fn oversized_frames_are_refused_and_the_session_goes_on<T: Transport>() {
     let opened = control.stats().connections_total;
     for kind in [livechat_sim::OversizedKind::Array, livechat_sim::OversizedKind::String] {
         assert!(control.send_oversized_customer(Some(&customer.id), 1 << 20, kind) > 0);
-        events.wait_for(
-            "the rejected push",
-            |e| matches!(e, Event::FrameRejected { error } if error.contains("unknown push")),
-        );
+        events.wait_for("the rejected push", |e| {
+            matches!(
+                e,
+                Event::FrameRejected { error: Rejection::Frame(FrameError::UnknownPushTooLarge { .. }) }
+            )
+        });
     }
     T::wait(client.get_customer()).expect("the session goes on");
     assert_eq!(control.stats().connections_total, opened, "the same socket");

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use livechat_core::Error;
-use livechat_core::agent::{AgentApi, AgentConfig, AgentEvent, AgentSession, Exec};
+use livechat_core::agent::{AgentApi, AgentCommand, AgentConfig, AgentEvent, AgentSession, Exec};
 use livechat_core::client::{Op, Tokens};
 use livechat_core::hub::{EventHub, Listen};
 
@@ -21,7 +21,7 @@ pub type AgentEventStream = EventStream<AgentEvent>;
 /// from many tasks and threads. Every method comes from [`AgentApi`].
 #[derive(Clone)]
 pub struct AgentClient<R: Runtime> {
-    commands: Commands,
+    commands: Commands<AgentCommand>,
     hub: Arc<Mutex<EventHub<AgentEvent>>>,
     organization_id: String,
     event_buffer: usize,
@@ -78,12 +78,13 @@ impl<R: Runtime> AgentClient<R> {
 }
 
 impl<R: Runtime> Exec for AgentClient<R> {
+    type Command = AgentCommand;
     type Out<T: Send + 'static> = BoxFuture<Result<T, Error>>;
 
     fn exec<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         what: &'static str,
-        op: Op,
+        op: Op<AgentCommand>,
     ) -> Self::Out<T> {
         exec_on(&self.commands, &self.hub, what, op)
     }

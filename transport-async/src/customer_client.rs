@@ -4,7 +4,9 @@ use std::sync::{Arc, Mutex};
 
 use futures_util::Stream;
 use livechat_core::client::{Op, decode};
-use livechat_core::customer::{CustomerApi, CustomerSession, Event, Exec, HistoryPage, SessionConfig};
+use livechat_core::customer::{
+    CustomerApi, CustomerCommand, CustomerSession, Event, Exec, HistoryPage, SessionConfig,
+};
 use livechat_core::engine::HistoryId;
 use livechat_core::hub::{EventHub, Kinded, Listen};
 use livechat_core::identity::{CookieJar, SharedJar};
@@ -23,7 +25,7 @@ use crate::upload::{self, Upload, UploadSource};
 #[derive(Clone)]
 pub struct CustomerClient<R: Runtime> {
     runtime: R,
-    commands: Commands,
+    commands: Commands<CustomerCommand>,
     hub: Arc<Mutex<EventHub<Event>>>,
     token: Arc<Mutex<Option<Token>>>,
     upload_base: Option<String>,
@@ -151,11 +153,11 @@ impl<R: Runtime> Drop for Cursor<R> {
 
 /// Carry `op` to a driver task and decode its result (shared by the customer and agent
 /// clients). The command is queued at once, before the future is first polled.
-pub(crate) fn exec_on<T, E>(
-    commands: &Commands,
+pub(crate) fn exec_on<T, C, E>(
+    commands: &Commands<C>,
     hub: &Arc<Mutex<EventHub<E>>>,
     what: &'static str,
-    op: Op,
+    op: Op<C>,
 ) -> BoxFuture<Result<T, Error>>
 where
     T: serde::de::DeserializeOwned + Send + 'static,
@@ -184,12 +186,13 @@ where
 }
 
 impl<R: Runtime> Exec for CustomerClient<R> {
+    type Command = CustomerCommand;
     type Out<T: Send + 'static> = BoxFuture<Result<T, Error>>;
 
     fn exec<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         what: &'static str,
-        op: Op,
+        op: Op<CustomerCommand>,
     ) -> Self::Out<T> {
         exec_on(&self.commands, &self.hub, what, op)
     }

@@ -9,7 +9,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, Stream};
-use livechat_core::client::{Driver, IoAction, Op, Ops, Tokens, Waiter};
+use livechat_core::client::{CommandOf, Driver, IoAction, Op, Ops, Tokens, Waiter};
 use livechat_core::engine::{ConnectionId, Engine, Side};
 use livechat_core::http::HttpResponse;
 use livechat_core::hub::{EventHub, Kinded};
@@ -26,8 +26,8 @@ use crate::runtime::{Runtime, Timer, within};
 /// fields both carry.
 pub(crate) type DriverOptions = crate::options::TransportOptions;
 
-pub(crate) enum Command {
-    Op(Op, Waiter),
+pub(crate) enum Command<C> {
+    Op(Op<C>, Waiter),
 }
 
 /// The calls' way to the driver task, holding at most `cap` waiting calls.
@@ -36,14 +36,20 @@ pub(crate) enum Command {
 /// calls ≈ a quarter MiB per client, measured by `livechat load`); an unbounded one grows in
 /// small blocks as needed, and the bound is checked here instead. With several threads
 /// calling at once it can be passed by at most one call per such thread.
-#[derive(Clone)]
-pub(crate) struct Commands {
-    tx: async_channel::Sender<Command>,
+pub(crate) struct Commands<C> {
+    tx: async_channel::Sender<Command<C>>,
     cap: usize,
 }
 
-impl Commands {
-    pub(crate) fn try_send(&self, cmd: Command) -> Result<(), async_channel::TrySendError<Command>> {
+// Not derived: a derive would ask `C: Clone`, and the channel is shared whatever `C` is.
+impl<C> Clone for Commands<C> {
+    fn clone(&self) -> Self {
+        Commands { tx: self.tx.clone(), cap: self.cap }
+    }
+}
+
+impl<C> Commands<C> {
+    pub(crate) fn try_send(&self, cmd: Command<C>) -> Result<(), async_channel::TrySendError<Command<C>>> {
         if self.tx.len() >= self.cap {
             return Err(async_channel::TrySendError::Full(cmd));
         }
@@ -60,14 +66,14 @@ enum Internal<W> {
 }
 
 /// Why the driver woke up.
-enum Wake<W> {
-    Command(Option<Command>),
+enum Wake<W, C> {
+    Command(Option<Command<C>>),
     Internal(Internal<W>),
     Socket(ConnectionId, Option<Result<Message, String>>),
     Timeout,
 }
 
-pub(crate) type Shared<E> = (Commands, Arc<Mutex<EventHub<E>>>, Arc<Mutex<Option<Token>>>);
+pub(crate) type Shared<C, E> = (Commands<C>, Arc<Mutex<EventHub<E>>>, Arc<Mutex<Option<Token>>>);
 
 /// Spawn the driver task for `session` (customer or agent) on `rt`.
 pub(crate) fn spawn<R, S>(
@@ -76,12 +82,13 @@ pub(crate) fn spawn<R, S>(
     tokens: Tokens,
     provider: Option<Arc<dyn IdentityProvider>>,
     options: DriverOptions,
-) -> Shared<S::Event>
+) -> Shared<CommandOf<S>, S::Event>
 where
     R: Runtime,
     S: Side + Send + 'static,
     S::Event: Kinded + Send + 'static,
     Engine<S>: Ops,
+    CommandOf<S>: Send + 'static,
 {
     // rustls needs a process-wide crypto provider for configs built without one (ureq's,
     // a caller's); ring builds with `cc` only.
@@ -163,11 +170,12 @@ impl<R: Runtime> Task<R> {
         })
     }
 
-    async fn run<S>(self, mut driver: Driver<S>, commands: async_channel::Receiver<Command>)
+    async fn run<S>(self, mut driver: Driver<S>, commands: async_channel::Receiver<Command<CommandOf<S>>>)
     where
         S: Side + Send + 'static,
         S::Event: Kinded + Send + 'static,
         Engine<S>: Ops,
+        CommandOf<S>: Send + 'static,
     {
         let rt = &self.rt;
         let options = &self.options;
@@ -386,7 +394,7 @@ mod tests {
     fn the_command_queue_refuses_calls_past_its_bound() {
         let (tx, rx) = async_channel::unbounded();
         let commands = Commands { tx, cap: 2 };
-        let call = || Command::Op(Op::Destroy, Box::new(|_| {}));
+        let call = || Command::Op(Op::<()>::Destroy, Box::new(|_| {}));
         assert!(commands.try_send(call()).is_ok());
         assert!(commands.try_send(call()).is_ok());
         assert!(matches!(commands.try_send(call()), Err(async_channel::TrySendError::Full(_))));

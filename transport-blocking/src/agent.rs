@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use livechat_core::Error;
-use livechat_core::agent::{AgentApi, AgentConfig, AgentEvent, AgentSession, Exec, ExpiringCredentials};
+use livechat_core::agent::{
+    AgentApi, AgentCommand, AgentConfig, AgentEvent, AgentSession, Exec, ExpiringCredentials,
+};
 use livechat_core::client::{Op, Tokens};
 use livechat_core::hub::EventHub;
 use livechat_core::options::Provide;
@@ -74,7 +76,7 @@ impl crate::IdentityProvider for Renewer {
 /// ```
 #[derive(Clone)]
 pub struct AgentClient {
-    handle: Arc<driver::Handle>,
+    handle: Arc<driver::Handle<AgentCommand>>,
     hub: Arc<Mutex<EventHub<AgentEvent>>>,
     organization_id: String,
     event_buffer: usize,
@@ -143,12 +145,13 @@ impl AgentClient {
 }
 
 impl Exec for AgentClient {
+    type Command = AgentCommand;
     type Out<T: Send + 'static> = Result<T, Error>;
 
     fn exec<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         what: &'static str,
-        op: Op,
+        op: Op<AgentCommand>,
     ) -> Result<T, Error> {
         driver::exec_on(&self.handle, &self.hub, self.call_timeout, what, op)
     }

@@ -62,7 +62,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
-use livechat_core::client::{Driver, IoAction, Op, Ops, Tokens, Waiter};
+use livechat_core::client::{CommandOf, Driver, IoAction, Op, Ops, Tokens, Waiter};
 use livechat_core::engine::{ConnectionId, Engine, Side, State};
 use livechat_core::http::HttpResponse;
 use livechat_core::hub::{EventHub, Kinded};
@@ -95,9 +95,9 @@ const SOCKET_KEY: usize = 0;
 const EVENT_CAPACITY: NonZeroUsize = NonZeroUsize::new(4).expect("not zero");
 
 /// What reaches the driver thread.
-pub(crate) enum Command {
+pub(crate) enum Command<C> {
     /// A caller's op.
-    Op(Op, Waiter),
+    Op(Op<C>, Waiter),
     /// A helper thread finished connecting.
     Opened(ConnectionId, Box<Ws>),
     OpenFailed(ConnectionId, String),
@@ -115,18 +115,29 @@ pub(crate) enum Command {
 /// `livechat load`), `channel()` grows in small blocks. Callers' ops are refused past
 /// `cap` (checked, then counted: with several threads calling at once it can be passed by
 /// at most one op per such thread); helper threads' results always go in.
-#[derive(Clone)]
-pub(crate) struct Commands {
-    tx: Sender<Command>,
+pub(crate) struct Commands<C> {
+    tx: Sender<Command<C>>,
     waiting: Arc<AtomicUsize>,
     cap: usize,
     /// `None` only if the poller could not be created; the thread then ends at once.
     poller: Option<Arc<Poller>>,
 }
 
-impl Commands {
+// Not derived: a derive would ask `C: Clone`, and the channel is shared whatever `C` is.
+impl<C> Clone for Commands<C> {
+    fn clone(&self) -> Self {
+        Commands {
+            tx: self.tx.clone(),
+            waiting: self.waiting.clone(),
+            cap: self.cap,
+            poller: self.poller.clone(),
+        }
+    }
+}
+
+impl<C> Commands<C> {
     /// Without waiting for room.
-    fn try_send(&self, command: Command) -> Result<(), TrySendError<()>> {
+    fn try_send(&self, command: Command<C>) -> Result<(), TrySendError<()>> {
         if self.waiting.load(Ordering::Acquire) >= self.cap {
             return Err(TrySendError::Full(()));
         }
@@ -138,7 +149,7 @@ impl Commands {
 
     /// Waiting for room (helper threads: their result must arrive). A thread that is gone
     /// needs no result.
-    fn send(&self, command: Command) {
+    fn send(&self, command: Command<C>) {
         self.waiting.fetch_add(1, Ordering::AcqRel);
         if self.tx.send(command).is_ok() {
             self.wake();
@@ -198,16 +209,16 @@ impl DriverThread {
 }
 
 /// Shared by every clone of a client handle; dropping the last one stops the thread.
-pub(crate) struct Handle {
-    commands: Commands,
+pub(crate) struct Handle<C> {
+    commands: Commands<C>,
     closed: Arc<AtomicBool>,
     pub(crate) thread: DriverThread,
 }
 
-impl Handle {
+impl<C> Handle<C> {
     /// Hand an op to the driver thread without waiting (`QUEUE_FULL` when the channel is
     /// full, `SDK_DESTROYED` when the thread is gone).
-    pub(crate) fn send(&self, command: Command) -> Result<(), Error> {
+    pub(crate) fn send(&self, command: Command<C>) -> Result<(), Error> {
         self.commands.try_send(command).map_err(|e| match e {
             TrySendError::Full(()) => {
                 Error::new(ErrorCode::QueueFull, "too many calls waiting for the client thread")
@@ -217,7 +228,7 @@ impl Handle {
     }
 }
 
-impl Drop for Handle {
+impl<C> Drop for Handle<C> {
     fn drop(&mut self) {
         // The flag is what counts; the message and the notification only wake the thread.
         self.closed.store(true, Ordering::Release);
@@ -231,12 +242,12 @@ pub(crate) fn destroyed() -> Error {
 
 /// Carry `op` to the driver thread and block for its decoded result, at most
 /// `call_timeout` (shared by the customer and the agent client).
-pub(crate) fn exec_on<T: serde::de::DeserializeOwned, E: Kinded + Clone>(
-    handle: &Handle,
+pub(crate) fn exec_on<T: serde::de::DeserializeOwned, C, E: Kinded + Clone>(
+    handle: &Handle<C>,
     hub: &Arc<Mutex<EventHub<E>>>,
     call_timeout: Duration,
     what: &'static str,
-    op: Op,
+    op: Op<C>,
 ) -> Result<T, Error> {
     if std::thread::current().id() == handle.thread.id() {
         // Event callbacks run on the driver thread: waiting there for the driver
@@ -274,8 +285,8 @@ pub(crate) fn exec_on<T: serde::de::DeserializeOwned, E: Kinded + Clone>(
 }
 
 /// What a client handle needs from its driver.
-pub(crate) struct Spawned<E: Kinded> {
-    pub(crate) handle: Handle,
+pub(crate) struct Spawned<C, E: Kinded> {
+    pub(crate) handle: Handle<C>,
     pub(crate) hub: Arc<Mutex<EventHub<E>>>,
     pub(crate) token: Arc<Mutex<Option<Token>>>,
 }
@@ -286,11 +297,12 @@ pub(crate) fn spawn<S>(
     tokens: Tokens,
     provider: Option<Arc<dyn IdentityProvider>>,
     options: &DriverOptions,
-) -> Spawned<S::Event>
+) -> Spawned<CommandOf<S>, S::Event>
 where
     S: Side + Send + 'static,
     S::Event: Kinded + Send + 'static,
     Engine<S>: Ops,
+    CommandOf<S>: Send + 'static,
 {
     install_crypto_provider();
     let handshake_timeout = session.config().login_timeout;
@@ -364,14 +376,15 @@ struct Socket {
 struct Thread<S: Side>
 where
     S::Event: Kinded,
+    Engine<S>: Ops,
 {
     driver: Driver<S>,
-    commands: Receiver<Command>,
+    commands: Receiver<Command<CommandOf<S>>>,
     /// Commands in `commands` (see [`Commands`]).
     waiting: Arc<AtomicUsize>,
     /// For helper threads to report back (the handles' senders are separate, so the
     /// thread learns of the last handle's drop through [`Handle`]'s flag).
-    to_self: Commands,
+    to_self: Commands<CommandOf<S>>,
     poller: Arc<Poller>,
     closed: Arc<AtomicBool>,
     options: DriverOptions,
@@ -444,6 +457,7 @@ fn release(poller: &Poller, socket: Socket) -> Ws {
 impl<S: Side> Drop for Thread<S>
 where
     S::Event: Kinded,
+    Engine<S>: Ops,
 {
     /// The socket leaves the poller before it is dropped on every path, unwinding included.
     fn drop(&mut self) {
@@ -458,6 +472,7 @@ where
     S: Side + Send + 'static,
     S::Event: Kinded + Send + 'static,
     Engine<S>: Ops,
+    CommandOf<S>: Send + 'static,
 {
     fn run(mut self) {
         let mut events = Events::with_capacity(EVENT_CAPACITY);
@@ -649,7 +664,7 @@ where
         Ok(())
     }
 
-    fn handle(&mut self, cmd: Command) -> Flow {
+    fn handle(&mut self, cmd: Command<CommandOf<S>>) -> Flow {
         let now = Instant::now();
         match cmd {
             Command::Op(op, done) => self.driver.submit(now, op, done),

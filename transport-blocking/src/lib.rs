@@ -36,7 +36,9 @@ use std::time::Duration;
 
 use livechat_core::Error;
 use livechat_core::client::Op;
-use livechat_core::customer::{CustomerSession, Event, Exec, HistoryId, HistoryPage, SessionConfig};
+use livechat_core::customer::{
+    CustomerCommand, CustomerSession, Event, Exec, HistoryId, HistoryPage, SessionConfig,
+};
 use livechat_core::hub::EventHub;
 use livechat_core::identity::SharedJar;
 use livechat_core::token::Token;
@@ -118,7 +120,7 @@ impl std::ops::DerefMut for TransportOptions {
 /// `destroy()`.
 #[derive(Clone)]
 pub struct CustomerClient {
-    handle: Arc<driver::Handle>,
+    handle: Arc<driver::Handle<CustomerCommand>>,
     hub: Arc<Mutex<EventHub<Event>>>,
     token: Arc<Mutex<Option<Token>>>,
     upload_base: Option<String>,
@@ -207,18 +209,19 @@ impl CustomerClient {
     }
 
     /// Hand an op to the driver and do not wait for its result.
-    fn submit_detached(&self, op: Op) {
+    fn submit_detached(&self, op: Op<CustomerCommand>) {
         let _ = self.handle.send(driver::Command::Op(op, Box::new(|_| {})));
     }
 }
 
 impl Exec for CustomerClient {
+    type Command = CustomerCommand;
     type Out<T: Send + 'static> = Result<T, Error>;
 
     fn exec<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         what: &'static str,
-        op: Op,
+        op: Op<CustomerCommand>,
     ) -> Result<T, Error> {
         driver::exec_on(&self.handle, &self.hub, self.call_timeout, what, op)
     }

@@ -4,8 +4,7 @@
 //! Every struct serialises to the action's wire `payload` (optional fields left out when
 //! unset) and implements [`Request`] and [`AgentRequest`]; requests also deserialise so a
 //! simulator can parse what clients send. Requests whose payload is the same as on the
-//! customer side are re-exported from [`crate::customer::actions`] (they implement both
-//! markers). Empty documented responses resolve to [`Empty`].
+//! customer side are re-exported from [`crate::actions`] (they implement both markers). Empty documented responses resolve to [`Empty`].
 //!
 //! The agent session completes `start_chat`, `resume_chat` and `send_event` on their
 //! response (`{chat_id, thread_id, event_ids?}`, `{thread_id, event_ids?}`, `{event_id}`),
@@ -17,7 +16,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use crate::customer::actions::{
+pub use crate::actions::{
     DeleteChatProperties, DeleteEventProperties, DeleteThreadProperties, Empty, GetChat, InitialThread,
     ListThreadsResponse, MarkEventsAsSeen, ResumeChatResponse, SendEvent, SendEventResponse,
     SendRichMessagePostback, StartChatResponse, UpdateChatProperties, UpdateEventProperties,
@@ -464,7 +463,6 @@ macro_rules! agent_actions {
             }
             impl AgentRequest for $ty {}
         )*
-        $( impl AgentRequest for $sty {} )*
 
         /// Every agent action with a typed request here (own ones first, then the ones shared
         /// with the customer side).

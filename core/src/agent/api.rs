@@ -13,9 +13,9 @@
 use serde_json::Value;
 
 use super::actions::*;
+use super::commands::AgentCommand;
 use super::events::AgentEvent;
 use crate::client::Op;
-use crate::engine::RequestOptions;
 pub use crate::hub::Listen;
 use crate::model::{Chat, ChatEvent, Recipients};
 use crate::request::AgentRequest;
@@ -23,54 +23,13 @@ use crate::request::AgentRequest;
 pub use crate::client::Exec;
 
 /// The agent methods, for any transport.
-pub trait AgentApi: Exec + Listen<Event = AgentEvent> {
-    /// Any typed agent action (the Node SDK's `methodFactory`, typed).
-    fn call<R: AgentRequest>(&self, req: &R) -> Self::Out<R::Response>
-    where
-        R::Response: Send + 'static,
-    {
-        self.exec(R::ACTION, Op::call(req))
-    }
-
-    /// Any typed agent action with per-call options (timeout, …).
-    fn call_with<R: AgentRequest>(&self, req: &R, opts: RequestOptions) -> Self::Out<R::Response>
-    where
-        R::Response: Send + 'static,
-    {
-        self.exec(R::ACTION, Op::call_with(req, opts))
-    }
-
-    /// Any action, raw JSON in and out; resolves with the response `payload`.
-    fn call_raw(&self, action: &str, payload: Value) -> Self::Out<Value> {
-        self.exec("call_raw", Op::raw(action, payload))
-    }
-
-    /// Connect, or resume after `disconnect()` or a pause.
-    fn connect(&self) -> Self::Out<()> {
-        self.exec("connect", Op::Connect)
-    }
-
-    /// Pause until `connect()`; queued calls stay queued.
-    fn disconnect(&self) -> Self::Out<()> {
-        self.exec("disconnect", Op::Disconnect)
-    }
-
-    /// End the session for good: the socket is closed, pending and queued calls fail with
-    /// `SDK_DESTROYED` at once (the Node SDK leaves them hanging), and every callback and
-    /// event stream is removed (streams end, including streams taken later), as the Node
-    /// SDK's docs promise. Later calls fail with `SDK_DESTROYED`.
-    fn destroy(&self) -> Self::Out<()> {
-        // `exec` hands the op to the driver before it returns (async transports) or runs it
-        // (blocking ones), so the listeners go after the destroy is on its way.
-        let out = self.exec("destroy", Op::Destroy);
-        crate::hub::lock(self.hub()).close();
-        out
-    }
+pub trait AgentApi: Exec<Command = AgentCommand> + Listen<Event = AgentEvent> {
+    crate::client::shared_calls!(AgentRequest);
 
     /// `getAgentDetails()`: the latest login response (`license`, `my_profile`,
     /// `chats_summary`, …), no network. `NO_CONNECTION` before the first `ready`.
     fn agent_details(&self) -> Self::Out<Value> {
-        self.exec("agent_details", Op::AgentDetails)
+        self.exec("agent_details", Op::Side(AgentCommand::AgentDetails))
     }
 
     /// `sendMessage`: a text message seen by `all` or only `agents`; resolves with
@@ -83,7 +42,11 @@ pub trait AgentApi: Exec + Listen<Event = AgentEvent> {
     ) -> Self::Out<SendEventResponse> {
         self.exec(
             "send_message",
-            Op::SendMessage { chat_id: chat_id.to_string(), text: text.to_string(), recipients },
+            Op::Side(AgentCommand::SendMessage {
+                chat_id: chat_id.to_string(),
+                text: text.to_string(),
+                recipients,
+            }),
         )
     }
 
@@ -159,6 +122,6 @@ pub trait AgentApi: Exec + Listen<Event = AgentEvent> {
     /// To have this done for you before expiry, give a credentials provider in the
     /// transport's agent options.
     fn update_session(&self, credentials: impl Into<super::ExpiringCredentials>) -> Self::Out<Empty> {
-        self.exec("update_session", Op::UpdateSession { credentials: credentials.into() })
+        self.exec("update_session", Op::Side(AgentCommand::UpdateSession { credentials: credentials.into() }))
     }
 }

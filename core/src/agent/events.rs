@@ -13,8 +13,9 @@ use super::actions::RoutingStatus;
 use super::pushes::*;
 use crate::model::ChatSummary;
 
-pub use crate::customer::events::PushError;
 pub use crate::engine::Disconnected;
+pub use crate::pushes::PushError;
+pub use crate::wire::Rejection;
 
 /// The login response's `my_profile` (agent-api-3.6.md §3.1, §5).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,7 +117,7 @@ macro_rules! agent_events {
             /// Traffic resumed after [`AgentEvent::ConnectionUnstable`].
             ConnectionRecovered,
             /// A frame that could not be understood was skipped; the session goes on.
-            FrameRejected { error: String },
+            FrameRejected { error: Rejection },
             /// One connection attempt failed (refused, DNS, TLS, handshake, a login error);
             /// the session tries again after `retry_in`.
             ConnectFailed(crate::engine::ConnectFailed),

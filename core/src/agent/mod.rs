@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod api;
+pub mod commands;
 pub mod config;
 pub mod credentials;
 pub mod disconnect;
@@ -14,6 +15,7 @@ pub mod renew;
 pub mod session;
 
 pub use api::{AgentApi, Exec};
+pub use commands::AgentCommand;
 pub use config::{AgentConfig, ConnectionConfig, Endpoint, Keepalive};
 pub use credentials::AgentCredentials;
 pub use disconnect::{Delay, DisconnectReason, Reaction};

@@ -2,7 +2,7 @@
 //! thread-tag and customer-session-field pushes whose fields the Python SDK's v3.7 webhook
 //! classes list, §6 of agent-sdk-behaviour.md: "pushes and webhooks have similar payloads").
 //!
-//! Payloads identical to the customer side are re-exported from [`crate::customer::pushes`];
+//! Payloads identical to the customer side are re-exported from [`crate::pushes`];
 //! agent-specific ones are defined here. Same tolerance rules as the customer pushes:
 //! conditional fields are `Option`, unknown fields are ignored, odd events become
 //! [`crate::model::ChatEvent::Unknown`].
@@ -10,13 +10,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-pub use crate::customer::pushes::{
+use crate::model::{Access, Recipients};
+pub use crate::pushes::{
     ChatDeactivated, ChatPropertiesDeleted, ChatPropertiesUpdated, ChatTransferred, EventDeleted,
     EventPropertiesDeleted, EventPropertiesUpdated, EventUpdated, EventsMarkedAsSeen, IncomingChat,
     IncomingEvent, IncomingMulticast, IncomingRichMessagePostback, IncomingThinkingIndicator, QueuePosition,
     ThreadPropertiesDeleted, ThreadPropertiesUpdated, UserAddedToChat, UserRemovedFromChat,
 };
-use crate::model::{Access, Recipients};
 
 use super::actions::RoutingStatus;
 

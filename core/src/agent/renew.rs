@@ -17,12 +17,14 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::actions::UpdateSession;
 use super::credentials::AgentCredentials;
 use super::events::AgentEvent;
 use super::session::{AgentSession, RequestId, RequestOptions, State};
 use crate::error::Error;
+use crate::refresh::{Renew, Swapped};
 use crate::token::Token;
 
 /// Swaps sent and not answered yet, kept at most (older ones are forgotten: their answer
@@ -127,8 +129,8 @@ impl AgentSession {
             self.install_credentials(now, c, expires_at);
             return None;
         }
-        let payload = json!({ "token": c.credentials.authorization_value() });
-        let id = self.request(now, "update_session", payload, RequestOptions::default());
+        let request = UpdateSession { token: c.credentials.authorization_value() };
+        let id = self.send(now, &request, RequestOptions::default());
         let swaps = &mut self.side_mut().swaps;
         if swaps.len() >= MAX_SWAPS {
             swaps.remove(0);
@@ -190,5 +192,32 @@ impl super::session::AgentSide {
             t.expires_in = at.saturating_duration_since(now);
         }
         t
+    }
+}
+
+/// An agent's credentials renewed ahead of expiry are swapped in on the open socket with
+/// `update_session` (see `crate::refresh`).
+impl Renew for crate::engine::Engine<super::AgentSide> {
+    fn renewable(&self) -> bool {
+        self.renews_credentials()
+    }
+    fn give_token(&mut self, now: Instant, token: Result<Token, Error>) {
+        match token {
+            Ok(t) => self.install_credentials(now, ExpiringCredentials::from_token(&t), t.expires_at()),
+            Err(e) => self.handle_token(now, Err(e)),
+        }
+    }
+    fn swap_in(&mut self, now: Instant, token: Token) -> Swapped {
+        let at = token.expires_at();
+        match self.update_session_until(now, ExpiringCredentials::from_token(&token), at) {
+            Some(id) => Swapped::Sent(id),
+            None => Swapped::Installed,
+        }
+    }
+    fn settle(&mut self, now: Instant, id: RequestId, result: Result<Value, Error>) -> Result<Value, Error> {
+        self.finish_request(now, id, result)
+    }
+    fn renewal_failed(&mut self, now: Instant, error: &Error) {
+        self.report_refresh_failure(now, error);
     }
 }

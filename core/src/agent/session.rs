@@ -22,11 +22,12 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
+use super::actions::{SendEvent, UpdateSession};
 use super::config::AgentConfig;
 use super::credentials::AgentCredentials;
 use super::disconnect::{DisconnectReason, Reaction};
 use super::events::{AgentEvent, Ready};
-use crate::engine::{CommonEvent, Engine, Side, TokenOwner};
+use crate::engine::{CommonEvent, Engine, Followup, Side, TokenOwner};
 use crate::error::Error;
 use crate::model::{ChatEvent, Recipients};
 use crate::token::Token;
@@ -80,8 +81,14 @@ fn require_id(action: &str, payload: &Value, key: &str) -> Result<(), Error> {
 
 impl Side for AgentSide {
     type Event = AgentEvent;
+    /// The agent has no two-step command.
+    type Step = std::convert::Infallible;
     const PATH: &'static str = "agent";
     const DISCONNECT_PUSH: &'static str = "agent_disconnected";
+
+    fn next_step(&mut self, step: Self::Step, _: &Value) -> Result<Followup, Error> {
+        match step {}
+    }
 
     fn common(event: CommonEvent) -> AgentEvent {
         match event {
@@ -221,7 +228,7 @@ impl Side for AgentSide {
     fn push(&mut self, action: &str, payload: Value, out: &mut Vec<AgentEvent>) {
         match AgentEvent::from_push(action, payload) {
             Ok(e) => out.push(e),
-            Err(e) => out.push(AgentEvent::FrameRejected { error: e.to_string() }),
+            Err(e) => out.push(AgentEvent::FrameRejected { error: e.into() }),
         }
     }
 
@@ -289,9 +296,8 @@ impl Engine<AgentSide> {
         let c = credentials.into();
         let value = c.credentials.authorization_value();
         self.install_credentials(now, c, None);
-        (self.state() == State::Connected).then(|| {
-            self.request(now, "update_session", json!({ "token": value }), RequestOptions::default())
-        })
+        (self.state() == State::Connected)
+            .then(|| self.send(now, &UpdateSession { token: value }, RequestOptions::default()))
     }
 
     /// `sendMessage`: a `message` event with `text` to `chat_id`, seen by `all` or only
@@ -306,7 +312,6 @@ impl Engine<AgentSide> {
         recipients: Recipients,
     ) -> RequestId {
         let event = ChatEvent::message(text).with_visibility(recipients);
-        let payload = json!({ "chat_id": chat_id, "event": event });
-        self.request(now, "send_event", payload, RequestOptions::default())
+        self.send(now, &SendEvent::new(chat_id, event), RequestOptions::default())
     }
 }

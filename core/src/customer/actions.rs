@@ -12,25 +12,20 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use crate::actions::{
+    DeleteChatProperties, DeleteEventProperties, DeleteThreadProperties, Empty, GetChat, InitialThread,
+    ListThreads, ListThreadsResponse, MarkEventsAsSeen, Ping, ResumeChatResponse, SendEvent,
+    SendEventResponse, SendRichMessagePostback, StartChatResponse, UpdateChatProperties,
+    UpdateEventProperties, UpdateThreadProperties,
+};
 use crate::model::{
-    Access, Address, Agent, Chat, ChatEvent, ChatSummary, Customer, DeletedProperties, Form, FormType,
-    Greeting, GroupStatus, GroupStatusEntry, Properties, RichMessagePostback, SortOrder, Thread,
+    Access, Address, Agent, ChatEvent, ChatSummary, Customer, Form, FormType, Greeting, GroupStatus,
+    GroupStatusEntry, Properties, SortOrder,
 };
 use crate::request::{CustomerRequest, Request};
-
-/// The response of actions documented with "no response payload". Accepts any JSON.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Empty {}
-
-impl<'de> Deserialize<'de> for Empty {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Empty, D::Error> {
-        serde::de::IgnoredAny::deserialize(d)?;
-        Ok(Empty {})
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // login
@@ -184,71 +179,6 @@ pub struct ListChatsResponse {
     pub previous_page_id: Option<String>,
 }
 
-/// `list_threads`. `limit` and `min_events_count` are mutually exclusive; `page_id` goes alone.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListThreads {
-    pub chat_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sort_order: Option<SortOrder>,
-    /// Default 3, max 100.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page_id: Option<String>,
-    /// 1..=100.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_events_count: Option<u32>,
-}
-
-impl ListThreads {
-    pub fn new(chat_id: impl Into<String>) -> ListThreads {
-        ListThreads { chat_id: chat_id.into(), ..ListThreads::default() }
-    }
-    /// A follow-up page.
-    pub fn page(chat_id: impl Into<String>, page_id: impl Into<String>) -> ListThreads {
-        ListThreads { page_id: Some(page_id.into()), ..ListThreads::new(chat_id) }
-    }
-}
-
-/// Response of `list_threads`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ListThreadsResponse {
-    #[serde(default)]
-    pub threads: Vec<Thread>,
-    #[serde(default)]
-    pub found_threads: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_page_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous_page_id: Option<String>,
-}
-
-/// `get_chat`; responds with the [`Chat`] and one thread (the latest unless `thread_id`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GetChat {
-    pub chat_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thread_id: Option<String>,
-}
-
-impl GetChat {
-    pub fn new(chat_id: impl Into<String>) -> GetChat {
-        GetChat { chat_id: chat_id.into(), thread_id: None }
-    }
-    pub fn thread(chat_id: impl Into<String>, thread_id: impl Into<String>) -> GetChat {
-        GetChat { chat_id: chat_id.into(), thread_id: Some(thread_id.into()) }
-    }
-}
-
-/// The initial thread of `start_chat` / `resume_chat`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct InitialThread {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub events: Vec<ChatEvent>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Properties>,
-}
-
 /// `start_chat.chat`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StartChatData {
@@ -293,19 +223,6 @@ impl StartChat {
     }
 }
 
-/// Response of `start_chat` merged with its `incoming_chat` push.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StartChatResponse {
-    pub chat_id: String,
-    pub thread_id: String,
-    /// Only when initial events were given (user-made ones only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_ids: Option<Vec<String>>,
-    /// From the `incoming_chat` push.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chat: Option<Chat>,
-}
-
 /// `resume_chat.chat`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResumeChatData {
@@ -340,16 +257,6 @@ impl ResumeChat {
     }
 }
 
-/// Response of `resume_chat` merged with its `incoming_chat` push.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResumeChatResponse {
-    pub thread_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_ids: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chat: Option<Chat>,
-}
-
 /// `deactivate_chat` (`id` is the chat id).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeactivateChat {
@@ -365,40 +272,6 @@ impl DeactivateChat {
 // ---------------------------------------------------------------------------------------------
 // events
 // ---------------------------------------------------------------------------------------------
-
-/// `send_event`; completed by the `incoming_event` push.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SendEvent {
-    pub chat_id: String,
-    pub event: ChatEvent,
-    /// Inactive chats only: append to the last thread instead of failing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attach_to_last_thread: Option<bool>,
-}
-
-impl SendEvent {
-    pub fn new(chat_id: impl Into<String>, event: ChatEvent) -> SendEvent {
-        SendEvent { chat_id: chat_id.into(), event, attach_to_last_thread: None }
-    }
-    /// Builder: set `attach_to_last_thread: true`.
-    pub fn attach_to_last_thread(mut self) -> SendEvent {
-        self.attach_to_last_thread = Some(true);
-        self
-    }
-}
-
-/// Response of `send_event` merged with its `incoming_event` push.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SendEventResponse {
-    pub event_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chat_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thread_id: Option<String>,
-    /// The event as stored, from the push.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event: Option<ChatEvent>,
-}
 
 /// `delete_event` (new in 3.6).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -418,31 +291,6 @@ impl DeleteEvent {
     }
 }
 
-/// `send_rich_message_postback`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SendRichMessagePostback {
-    pub chat_id: String,
-    pub thread_id: String,
-    pub event_id: String,
-    pub postback: RichMessagePostback,
-}
-
-impl SendRichMessagePostback {
-    pub fn new(
-        chat_id: impl Into<String>,
-        thread_id: impl Into<String>,
-        event_id: impl Into<String>,
-        postback: RichMessagePostback,
-    ) -> SendRichMessagePostback {
-        SendRichMessagePostback {
-            chat_id: chat_id.into(),
-            thread_id: thread_id.into(),
-            event_id: event_id.into(),
-            postback,
-        }
-    }
-}
-
 /// `send_sneak_peek`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendSneakPeek {
@@ -459,118 +307,6 @@ impl SendSneakPeek {
 // ---------------------------------------------------------------------------------------------
 // properties
 // ---------------------------------------------------------------------------------------------
-
-/// `update_chat_properties` (`id` is the chat id).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct UpdateChatProperties {
-    pub id: String,
-    pub properties: Properties,
-}
-
-impl UpdateChatProperties {
-    pub fn new(chat_id: impl Into<String>, properties: Properties) -> UpdateChatProperties {
-        UpdateChatProperties { id: chat_id.into(), properties }
-    }
-}
-
-/// `delete_chat_properties`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeleteChatProperties {
-    pub id: String,
-    pub properties: DeletedProperties,
-}
-
-impl DeleteChatProperties {
-    pub fn new(chat_id: impl Into<String>, properties: DeletedProperties) -> DeleteChatProperties {
-        DeleteChatProperties { id: chat_id.into(), properties }
-    }
-}
-
-/// `update_thread_properties`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct UpdateThreadProperties {
-    pub chat_id: String,
-    pub thread_id: String,
-    pub properties: Properties,
-}
-
-impl UpdateThreadProperties {
-    pub fn new(
-        chat_id: impl Into<String>,
-        thread_id: impl Into<String>,
-        properties: Properties,
-    ) -> UpdateThreadProperties {
-        UpdateThreadProperties { chat_id: chat_id.into(), thread_id: thread_id.into(), properties }
-    }
-}
-
-/// `delete_thread_properties`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeleteThreadProperties {
-    pub chat_id: String,
-    pub thread_id: String,
-    pub properties: DeletedProperties,
-}
-
-impl DeleteThreadProperties {
-    pub fn new(
-        chat_id: impl Into<String>,
-        thread_id: impl Into<String>,
-        properties: DeletedProperties,
-    ) -> DeleteThreadProperties {
-        DeleteThreadProperties { chat_id: chat_id.into(), thread_id: thread_id.into(), properties }
-    }
-}
-
-/// `update_event_properties`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct UpdateEventProperties {
-    pub chat_id: String,
-    pub thread_id: String,
-    pub event_id: String,
-    pub properties: Properties,
-}
-
-impl UpdateEventProperties {
-    pub fn new(
-        chat_id: impl Into<String>,
-        thread_id: impl Into<String>,
-        event_id: impl Into<String>,
-        properties: Properties,
-    ) -> UpdateEventProperties {
-        UpdateEventProperties {
-            chat_id: chat_id.into(),
-            thread_id: thread_id.into(),
-            event_id: event_id.into(),
-            properties,
-        }
-    }
-}
-
-/// `delete_event_properties`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeleteEventProperties {
-    pub chat_id: String,
-    pub thread_id: String,
-    pub event_id: String,
-    pub properties: DeletedProperties,
-}
-
-impl DeleteEventProperties {
-    pub fn new(
-        chat_id: impl Into<String>,
-        thread_id: impl Into<String>,
-        event_id: impl Into<String>,
-        properties: DeletedProperties,
-    ) -> DeleteEventProperties {
-        DeleteEventProperties {
-            chat_id: chat_id.into(),
-            thread_id: thread_id.into(),
-            event_id: event_id.into(),
-            properties,
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // customers
@@ -795,20 +531,6 @@ pub struct GetUrlInfoResponse {
     pub image_height: Option<u64>,
 }
 
-/// `mark_events_as_seen`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MarkEventsAsSeen {
-    pub chat_id: String,
-    /// RFC 3339.
-    pub seen_up_to: String,
-}
-
-impl MarkEventsAsSeen {
-    pub fn new(chat_id: impl Into<String>, seen_up_to: impl Into<String>) -> MarkEventsAsSeen {
-        MarkEventsAsSeen { chat_id: chat_id.into(), seen_up_to: seen_up_to.into() }
-    }
-}
-
 /// `accept_greeting`: the customer has seen the greeting.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AcceptGreeting {
@@ -877,10 +599,6 @@ impl SendGreetingButtonClicked {
     }
 }
 
-/// `ping`: keepalive, every 15 s after login.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Ping {}
-
 /// `activate_customer_page` (undocumented; Python SDK): the customer's tab gained focus.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivateCustomerPage {}
@@ -894,7 +612,7 @@ pub struct DeactivateCustomerPage {}
 // ---------------------------------------------------------------------------------------------
 
 macro_rules! customer_actions {
-    ( $( $ty:ident => $wire:literal : $resp:ty, )* ) => {
+    ( own { $( $ty:ident => $wire:literal : $resp:ty, )* } shared { $( $sty:ident, )* } ) => {
         $(
             impl Request for $ty {
                 const ACTION: &'static str = $wire;
@@ -903,43 +621,48 @@ macro_rules! customer_actions {
             impl CustomerRequest for $ty {}
         )*
 
-        /// Every action name with a typed request here, in declaration order.
-        pub const ACTIONS: &[&str] = &[ $( $wire, )* ];
+        /// Every customer action with a typed request (own ones first, then the ones shared
+        /// with the agent side, `crate::actions`).
+        pub const ACTIONS: &[&str] = &[ $( $wire, )* $( <$sty as Request>::ACTION, )* ];
     };
 }
 
 customer_actions! {
-    Login => "login": LoginResponse,
-    ListChats => "list_chats": ListChatsResponse,
-    ListThreads => "list_threads": ListThreadsResponse,
-    GetChat => "get_chat": Chat,
-    StartChat => "start_chat": StartChatResponse,
-    ResumeChat => "resume_chat": ResumeChatResponse,
-    DeactivateChat => "deactivate_chat": Empty,
-    SendEvent => "send_event": SendEventResponse,
-    DeleteEvent => "delete_event": Empty,
-    SendRichMessagePostback => "send_rich_message_postback": Empty,
-    SendSneakPeek => "send_sneak_peek": Empty,
-    UpdateChatProperties => "update_chat_properties": Empty,
-    DeleteChatProperties => "delete_chat_properties": Empty,
-    UpdateThreadProperties => "update_thread_properties": Empty,
-    DeleteThreadProperties => "delete_thread_properties": Empty,
-    UpdateEventProperties => "update_event_properties": Empty,
-    DeleteEventProperties => "delete_event_properties": Empty,
-    UpdateCustomer => "update_customer": Empty,
-    UpdateCustomerPage => "update_customer_page": UpdateCustomerPageResponse,
-    SetCustomerSessionFields => "set_customer_session_fields": Empty,
-    GetCustomer => "get_customer": Customer,
-    ListGroupStatuses => "list_group_statuses": ListGroupStatusesResponse,
-    GetForm => "get_form": GetFormResponse,
-    GetPredictedAgent => "get_predicted_agent": GetPredictedAgentResponse,
-    GetUrlInfo => "get_url_info": GetUrlInfoResponse,
-    MarkEventsAsSeen => "mark_events_as_seen": Empty,
-    AcceptGreeting => "accept_greeting": Empty,
-    CancelGreeting => "cancel_greeting": Empty,
-    RequestWelcomeMessage => "request_welcome_message": RequestWelcomeMessageResponse,
-    SendGreetingButtonClicked => "send_greeting_button_clicked": Empty,
-    Ping => "ping": Empty,
-    ActivateCustomerPage => "activate_customer_page": Empty,
-    DeactivateCustomerPage => "deactivate_customer_page": Empty,
+    own {
+        Login => "login": LoginResponse,
+        ListChats => "list_chats": ListChatsResponse,
+        StartChat => "start_chat": StartChatResponse,
+        ResumeChat => "resume_chat": ResumeChatResponse,
+        DeactivateChat => "deactivate_chat": Empty,
+        DeleteEvent => "delete_event": Empty,
+        SendSneakPeek => "send_sneak_peek": Empty,
+        UpdateCustomer => "update_customer": Empty,
+        UpdateCustomerPage => "update_customer_page": UpdateCustomerPageResponse,
+        SetCustomerSessionFields => "set_customer_session_fields": Empty,
+        GetCustomer => "get_customer": Customer,
+        ListGroupStatuses => "list_group_statuses": ListGroupStatusesResponse,
+        GetForm => "get_form": GetFormResponse,
+        GetPredictedAgent => "get_predicted_agent": GetPredictedAgentResponse,
+        GetUrlInfo => "get_url_info": GetUrlInfoResponse,
+        AcceptGreeting => "accept_greeting": Empty,
+        CancelGreeting => "cancel_greeting": Empty,
+        RequestWelcomeMessage => "request_welcome_message": RequestWelcomeMessageResponse,
+        SendGreetingButtonClicked => "send_greeting_button_clicked": Empty,
+        ActivateCustomerPage => "activate_customer_page": Empty,
+        DeactivateCustomerPage => "deactivate_customer_page": Empty,
+    }
+    shared {
+        GetChat,
+        SendEvent,
+        SendRichMessagePostback,
+        MarkEventsAsSeen,
+        UpdateChatProperties,
+        DeleteChatProperties,
+        UpdateThreadProperties,
+        DeleteThreadProperties,
+        UpdateEventProperties,
+        DeleteEventProperties,
+        ListThreads,
+        Ping,
+    }
 }

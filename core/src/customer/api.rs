@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::actions::*;
+use super::commands::CustomerCommand;
 use super::events::Event;
 use crate::client::Op;
-use crate::engine::{HistoryId, HistoryPage, RequestOptions};
+use crate::engine::{HistoryId, HistoryPage};
 pub use crate::hub::Listen;
 use crate::model::{Chat, ChatEvent, Customer, DeletedProperties, FormType, Properties, RichMessagePostback};
 use crate::request::CustomerRequest;
@@ -41,50 +42,8 @@ impl Rating {
 }
 
 /// The Customer SDK v5 methods, for any transport.
-pub trait CustomerApi: Exec + Listen<Event = Event> {
-    /// Any typed customer action.
-    fn call<R: CustomerRequest>(&self, req: &R) -> Self::Out<R::Response>
-    where
-        R::Response: Send + 'static,
-    {
-        self.exec(R::ACTION, Op::call(req))
-    }
-
-    /// Any typed customer action with per-call options.
-    fn call_with<R: CustomerRequest>(&self, req: &R, opts: RequestOptions) -> Self::Out<R::Response>
-    where
-        R::Response: Send + 'static,
-    {
-        self.exec(R::ACTION, Op::call_with(req, opts))
-    }
-
-    /// Any action, raw JSON in and out (for actions this version does not wrap).
-    fn call_raw(&self, action: &str, payload: Value) -> Self::Out<Value> {
-        self.exec("call_raw", Op::raw(action, payload))
-    }
-
-    /// Connect, or resume after `disconnect()` or a pause.
-    fn connect(&self) -> Self::Out<()> {
-        self.exec("connect", Op::Connect)
-    }
-
-    /// Pause until `connect()`.
-    fn disconnect(&self) -> Self::Out<()> {
-        self.exec("disconnect", Op::Disconnect)
-    }
-
-    /// End the session for good: the socket is closed, pending and queued calls fail with
-    /// `SDK_DESTROYED`, every callback is removed and every event stream ends, including
-    /// streams taken later. Later calls fail with `SDK_DESTROYED`. As in the JS SDK, the
-    /// listeners go before the socket is closed, so `destroy()` itself emits no
-    /// `disconnected` event.
-    fn destroy(&self) -> Self::Out<()> {
-        // `exec` hands the op to the driver before it returns (async transports) or runs it
-        // (blocking ones), so the hub closes after the destroy is on its way.
-        let out = self.exec("destroy", Op::Destroy);
-        crate::hub::lock(self.hub()).close();
-        out
-    }
+pub trait CustomerApi: Exec<Command = CustomerCommand> + Listen<Event = Event> {
+    crate::client::shared_calls!(CustomerRequest);
 
     fn accept_greeting(&self, greeting_id: u64, unique_id: &str) -> Self::Out<Empty> {
         self.call(&AcceptGreeting::new(greeting_id, unique_id))
@@ -97,7 +56,10 @@ pub trait CustomerApi: Exec + Listen<Event = Event> {
     /// Delete rating properties of the chat's latest thread (`["score"]` when empty).
     fn cancel_rate(&self, chat_id: &str, properties: &[&str]) -> Self::Out<Empty> {
         let properties = properties.iter().map(|p| p.to_string()).collect();
-        self.exec("cancel_rate", Op::CancelRate { chat_id: chat_id.to_string(), properties })
+        self.exec(
+            "cancel_rate",
+            Op::Side(CustomerCommand::CancelRate { chat_id: chat_id.to_string(), properties }),
+        )
     }
 
     fn deactivate_chat(&self, chat_id: &str) -> Self::Out<Empty> {
@@ -176,8 +138,7 @@ pub trait CustomerApi: Exec + Listen<Event = Event> {
 
     /// Rate the chat's latest thread; `MISSING_CHAT_THREAD` if it has none.
     fn rate_chat(&self, chat_id: &str, rating: Rating) -> Self::Out<Empty> {
-        let rating = serde_json::to_value(rating).unwrap_or(Value::Null);
-        self.exec("rate_chat", Op::RateChat { chat_id: chat_id.to_string(), rating })
+        self.exec("rate_chat", Op::Side(CustomerCommand::RateChat { chat_id: chat_id.to_string(), rating }))
     }
 
     fn request_welcome_message(
@@ -223,7 +184,10 @@ pub trait CustomerApi: Exec + Listen<Event = Event> {
 
     /// Sent only to an active chat while connected; otherwise dropped, as in the SDK.
     fn set_sneak_peek(&self, chat_id: &str, text: &str) -> Self::Out<Value> {
-        self.exec("set_sneak_peek", Op::SneakPeek { chat_id: chat_id.to_string(), text: text.to_string() })
+        self.exec(
+            "set_sneak_peek",
+            Op::Side(CustomerCommand::SneakPeek { chat_id: chat_id.to_string(), text: text.to_string() }),
+        )
     }
 
     fn start_chat(&self, req: StartChat) -> Self::Out<StartChatResponse> {
@@ -262,7 +226,10 @@ pub trait CustomerApi: Exec + Listen<Event = Event> {
     fn update_customer_page(&self, url: Option<&str>, title: Option<&str>) -> Self::Out<Value> {
         self.exec(
             "update_customer_page",
-            Op::UpdatePage { url: url.map(str::to_string), title: title.map(str::to_string) },
+            Op::Side(CustomerCommand::UpdatePage {
+                url: url.map(str::to_string),
+                title: title.map(str::to_string),
+            }),
         )
     }
 

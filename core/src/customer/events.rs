@@ -12,6 +12,8 @@ use super::pushes::*;
 use crate::model::{Customer, Greeting, User};
 
 pub use super::disconnect::DisconnectReason;
+pub use crate::pushes::PushError;
+pub use crate::wire::Rejection;
 
 /// `online` or `offline`, as the Customer SDK reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -64,7 +66,7 @@ macro_rules! customer_events {
             /// A user seen in a chat (get_chat, list_chats, incoming_chat, user_added_to_chat).
             UserData(Box<User>),
             /// A frame that could not be understood was skipped; the session goes on.
-            FrameRejected { error: String },
+            FrameRejected { error: Rejection },
             /// One connection attempt failed (refused, DNS, TLS, handshake, a login error);
             /// the session tries again after `retry_in`.
             ConnectFailed(crate::engine::ConnectFailed),
@@ -162,14 +164,6 @@ macro_rules! customer_events {
     };
 }
 
-/// A known push whose payload did not match its documented shape.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("push `{action}` has an unexpected payload: {message}")]
-pub struct PushError {
-    pub action: &'static str,
-    pub message: String,
-}
-
 customer_events! {
     /// A chat was started or resumed (`incoming_chat`).
     IncomingChat(Box<IncomingChat>) = "incoming_chat",
@@ -203,4 +197,11 @@ customer_events! {
     IncomingWelcomeMessage(Box<IncomingWelcomeMessage>) = "incoming_welcome_message",
     /// Also emitted by the session, synthetically, from `lc2.queue_pos` thread properties.
     QueuePositionUpdated(QueuePositionUpdated) = "queue_position_updated",
+}
+
+impl crate::hub::Kinded for Event {
+    type Kind = EventKind;
+    fn kind(&self) -> EventKind {
+        Event::kind(self)
+    }
 }

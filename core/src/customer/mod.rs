@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod api;
+pub mod commands;
 pub mod config;
 pub mod disconnect;
 pub mod events;
@@ -9,6 +10,7 @@ pub mod pushes;
 pub mod session;
 
 pub use api::{CustomerApi, Exec, Rating};
+pub use commands::CustomerCommand;
 pub use config::{ConnectionConfig, CustomerPage, Endpoint, Keepalive, LoginCustomer, SessionConfig};
 pub use disconnect::DisconnectReason;
 pub use events::{Availability, Connected, Disconnected, Event, EventKind};

@@ -12,11 +12,11 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
-use super::actions::LoginResponse;
+use super::actions::{LoginResponse, SendSneakPeek};
 use super::config::{CustomerDataProvider, CustomerPage, SessionConfig};
 use super::disconnect::{DisconnectReason, Reaction};
 use super::events::{Availability, Connected, Event};
-use crate::engine::{CommonEvent, Engine, Side, TokenOwner};
+use crate::engine::{CommonEvent, Engine, Followup, Side, TokenOwner};
 use crate::error::Error;
 use crate::model::{GroupStatus, User};
 use crate::token::Token;
@@ -53,8 +53,13 @@ pub struct CustomerSide {
 
 impl Side for CustomerSide {
     type Event = Event;
+    type Step = super::commands::RateStep;
     const PATH: &'static str = "customer";
     const DISCONNECT_PUSH: &'static str = "customer_disconnected";
+
+    fn next_step(&mut self, step: Self::Step, payload: &Value) -> Result<Followup, Error> {
+        super::commands::next_rate_step(step, payload)
+    }
 
     fn common(event: CommonEvent) -> Event {
         match event {
@@ -190,7 +195,7 @@ impl Side for CustomerSide {
     fn push(&mut self, action: &str, payload: Value, out: &mut Vec<Event>) {
         let event = match Event::from_push(action, payload) {
             Ok(e) => e,
-            Err(e) => return out.push(Event::FrameRejected { error: e.to_string() }),
+            Err(e) => return out.push(Event::FrameRejected { error: e.into() }),
         };
         match &event {
             Event::IncomingChat(c) => {
@@ -367,12 +372,7 @@ impl Engine<CustomerSide> {
         if self.state() != State::Connected || !self.is_chat_active(chat_id) {
             return None;
         }
-        Some(self.request(
-            now,
-            "send_sneak_peek",
-            json!({"chat_id": chat_id, "sneak_peek_text": text}),
-            RequestOptions::default(),
-        ))
+        Some(self.send(now, &SendSneakPeek::new(chat_id, text), RequestOptions::default()))
     }
 
     /// `updateCustomerPage`: merge into the stored page (sent with every login); sent now

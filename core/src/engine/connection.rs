@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::wire::Rejection;
 use serde_json::{Value, json};
 
 use super::{
@@ -135,10 +136,11 @@ impl<S: Side> Engine<S> {
 
     pub(super) fn on_login_ok(&mut self, now: Instant, payload: Value) {
         if let Err(e) = self.with_side_events(|side, out| side.login_ok(payload, out)) {
-            let error = format!("login response: {e}");
-            self.emit_common(CommonEvent::FrameRejected { error: error.clone() });
+            let rejection = Rejection::LoginResponse(e);
+            let error = Error::new(ErrorCode::InvalidResponse, rejection.to_string());
+            self.emit_common(CommonEvent::FrameRejected { error: rejection });
             self.close_connection(now, Error::connection_lost(), true);
-            self.attempt_failed(now, Error::new(ErrorCode::InvalidResponse, error));
+            self.attempt_failed(now, error);
             return;
         }
         if let Some(c) = self.conn.as_mut() {
@@ -327,9 +329,9 @@ impl<S: Side> Engine<S> {
             && let Err(e) = config::check_region(r)
         {
             // A hostile or broken server must not choose the host our token goes to.
-            let error = format!("refused to switch region: {}", e.message);
-            self.emit_common(CommonEvent::FrameRejected { error: error.clone() });
-            let data = Some(json!({ "error": error }));
+            let rejection = Rejection::Region(e.message);
+            let data = Some(json!({ "error": rejection.to_string() }));
+            self.emit_common(CommonEvent::FrameRejected { error: rejection });
             return self.pause(now, DisconnectReason::MisdirectedConnection, data);
         }
         let known = region.as_deref().and_then(|r| self.config.endpoint.base_for(Some(r))).is_some();

@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use super::{Engine, Origin, RequestId, Side, Status};
+use super::{Engine, Origin, RequestId, Side, Status, payload_of};
+use crate::actions::ListThreads;
+use crate::request::Request;
 
 impl<S: Side> Engine<S> {
     /// Give the event a `custom_id` (keeping the caller's) and remember it.
@@ -50,9 +52,10 @@ impl<S: Side> Engine<S> {
     /// events (the unconfirmed events are among the newest of the chat).
     pub(super) fn queue_confirmation(&mut self, chat_id: String) {
         let id = self.alloc_id();
-        let payload = json!({"chat_id": chat_id, "min_events_count": 100});
+        let request = ListThreads { min_events_count: Some(100), ..ListThreads::new(chat_id.clone()) };
         let covers = self.unconfirmed_mark;
-        self.insert(id, "list_threads", payload, Origin::Confirm { chat_id, covers }, None, None);
+        let origin = Origin::Confirm { chat_id, covers };
+        self.insert(id, ListThreads::ACTION, payload_of(&request), origin, None, None);
         self.priority.push_back(id.0);
         self.confirming += 1;
     }

@@ -116,7 +116,7 @@ impl<S: Side> Engine<S> {
 }
 
 /// The error an unconfirmed send ends with when its fate could not be learnt in time.
-pub(super) fn unconfirmed_timeout(p: &Pending, waited: Duration) -> Error {
+pub(super) fn unconfirmed_timeout<T>(p: &Pending<T>, waited: Duration) -> Error {
     let (chat_id, custom_id) = p.exactly_once.clone().unwrap_or_default();
     Error {
         code: ErrorCode::RequestTimeout,

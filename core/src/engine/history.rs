@@ -6,8 +6,10 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use super::{Engine, History, HistoryId, HistoryStatus, Origin, RequestId, RequestOptions, Side};
+use super::{Engine, History, HistoryId, HistoryStatus, Origin, RequestId, RequestOptions, Side, payload_of};
+use crate::actions::ListThreads;
 use crate::error::Error;
+use crate::request::Request;
 
 impl<S: Side> Engine<S> {
     /// Start a chat-history iterator for `chat_id` (`getChatHistory`).
@@ -57,16 +59,16 @@ impl<S: Side> Engine<S> {
     pub(super) fn history_fetch(&mut self, now: Instant, history: HistoryId, op: RequestId) {
         let Some(h) = self.histories.get_mut(&history.0) else { return };
         h.status = HistoryStatus::Fetching;
-        let payload = match &h.next_page_id {
-            None => json!({"chat_id": h.chat_id, "min_events_count": 25}),
-            Some(page) => json!({"chat_id": h.chat_id, "page_id": page}),
+        let request = match &h.next_page_id {
+            None => ListThreads { min_events_count: Some(25), ..ListThreads::new(h.chat_id.clone()) },
+            Some(page) => ListThreads::page(h.chat_id.clone(), page.clone()),
         };
         let step = self.alloc_id();
         self.submit(
             now,
             step,
-            "list_threads",
-            payload,
+            ListThreads::ACTION,
+            payload_of(&request),
             Origin::History { op, history },
             RequestOptions::default(),
         );

@@ -4,9 +4,9 @@
 
 use std::time::Instant;
 
-use serde_json::json;
-
-use super::{CloseInfo, CommonEvent, Engine, Origin, Side};
+use super::{CloseInfo, CommonEvent, Engine, Origin, Side, payload_of};
+use crate::actions::Ping;
+use crate::request::Request;
 use crate::timer::Timer;
 
 impl<S: Side> Engine<S> {
@@ -18,7 +18,7 @@ impl<S: Side> Engine<S> {
             Timer::Ping if self.logged_in() => {
                 if self.ping_out.is_none() {
                     let id = self.alloc_id();
-                    self.insert(id, "ping", json!({}), Origin::Ping, None, None);
+                    self.insert(id, Ping::ACTION, payload_of(&Ping {}), Origin::Ping, None, None);
                     self.ping_out = Some(id.0);
                     self.timers.set(Timer::PingDeadline, now + self.config.keepalive.ping_timeout);
                     self.transmit(now, id.0);

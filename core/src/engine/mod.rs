@@ -28,7 +28,6 @@ mod exactly_once;
 mod failure;
 mod history;
 mod keepalive;
-mod rating;
 mod requests;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -165,8 +164,28 @@ pub enum CommonEvent {
     Disconnected(Disconnected),
     ConnectionUnstable,
     ConnectionRecovered,
-    FrameRejected { error: String },
+    FrameRejected { error: crate::wire::Rejection },
     ConnectFailed(ConnectFailed),
+}
+
+/// A request for the engine to send, built from a typed request ([`Followup::of`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Followup {
+    pub action: &'static str,
+    pub payload: Value,
+}
+
+impl Followup {
+    pub fn of<R: crate::request::Request>(req: &R) -> Followup {
+        Followup { action: R::ACTION, payload: payload_of(req) }
+    }
+}
+
+/// The wire payload of one of the engine's own typed requests. These are plain structs that
+/// always serialise; were one ever not to, the `null` would be refused as "not an object"
+/// before it is sent.
+pub(crate) fn payload_of<R: crate::request::Request>(req: &R) -> Value {
+    serde_json::to_value(req).unwrap_or(Value::Null)
 }
 
 /// What a token says about who we are.
@@ -185,7 +204,14 @@ pub trait Side {
     /// The push announcing a server-side disconnect.
     const DISCONNECT_PUSH: &'static str;
 
+    /// What a two-step command of this side carries from its first request to its second
+    /// (see [`Side::next_step`]); `Infallible` for a side without one.
+    type Step: fmt::Debug + Clone + PartialEq + Send + 'static;
+
     fn common(event: CommonEvent) -> Self::Event;
+    /// The first request of a two-step command succeeded with `payload`: the request to send
+    /// next under the command's id, or the error the command ends with.
+    fn next_step(&mut self, step: Self::Step, payload: &Value) -> Result<Followup, Error>;
     /// What to do after a disconnect for `reason`.
     fn reaction(reason: &DisconnectReason) -> Reaction;
     /// The id of the user this session acts as (the customer id, the agent's id), once
@@ -232,18 +258,19 @@ pub trait Side {
     }
 }
 
+/// Who asked for a request, and what its result is for. `T` is the side's [`Side::Step`].
 #[derive(Debug, Clone, PartialEq)]
-enum Origin {
+enum Origin<T> {
     User,
     Login,
     Ping,
     /// Fire-and-forget from `Side::after_login`.
     Internal,
-    Rate {
+    /// The first request of a side's two-step command (`rateChat`: the chat's latest thread
+    /// first); on success [`Side::next_step`] names the second, sent under `op`.
+    Step {
         op: RequestId,
-        chat_id: String,
-        properties: Value,
-        cancel: bool,
+        step: T,
     },
     History {
         op: RequestId,
@@ -265,10 +292,10 @@ enum Status {
 }
 
 #[derive(Debug)]
-struct Pending {
+struct Pending<T> {
     action: String,
     payload: Value,
-    origin: Origin,
+    origin: Origin<T>,
     status: Status,
     deadline: Option<Instant>,
     timeout: Duration,
@@ -340,7 +367,7 @@ pub struct Engine<S: Side> {
     conn: Option<Conn>,
     next_conn: u64,
     next_id: u64,
-    pending: HashMap<u64, Pending>,
+    pending: HashMap<u64, Pending<S::Step>>,
     queue: VecDeque<u64>,
     priority: VecDeque<u64>,
     in_flight: usize,
@@ -600,6 +627,21 @@ impl<S: Side> Engine<S> {
         id
     }
 
+    /// A side's two-step command: `first` now, then what [`Side::next_step`] makes of its
+    /// answer, both under the returned id (which completes with the second's result).
+    pub(crate) fn two_step<R: crate::request::Request>(
+        &mut self,
+        now: Instant,
+        first: &R,
+        step: S::Step,
+    ) -> RequestId {
+        let op = self.alloc_id();
+        let id = self.alloc_id();
+        let origin = Origin::Step { op, step };
+        self.submit(now, id, R::ACTION, payload_of(first), origin, RequestOptions::default());
+        op
+    }
+
     /// Send a typed request.
     pub fn send<R: crate::request::Request>(
         &mut self,
@@ -694,7 +736,7 @@ impl<S: Side> Engine<S> {
         let frame = match Frame::decode_with(text, S::knows_push) {
             Ok(f) => f,
             Err(e) => {
-                self.emit_common(CommonEvent::FrameRejected { error: e.to_string() });
+                self.emit_common(CommonEvent::FrameRejected { error: e.into() });
                 return;
             }
         };

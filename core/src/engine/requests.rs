@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::{
     Engine, HistoryStatus, Origin, Output, Pending, RequestId, RequestOptions, Side, State, Status, failure,
@@ -67,7 +67,7 @@ impl<S: Side> Engine<S> {
         id: RequestId,
         action: &str,
         payload: Value,
-        origin: Origin,
+        origin: Origin<S::Step>,
         timeout: Option<Duration>,
         exactly_once: Option<(String, String)>,
     ) {
@@ -96,7 +96,7 @@ impl<S: Side> Engine<S> {
         id: RequestId,
         action: &str,
         mut payload: Value,
-        origin: Origin,
+        origin: Origin<S::Step>,
         opts: RequestOptions,
     ) {
         let gate = match self.state {
@@ -202,7 +202,7 @@ impl<S: Side> Engine<S> {
     }
 
     /// Fail, in call order, every caller's request (not login or ping) that `which` picks.
-    pub(super) fn fail_callers_where(&mut self, err: &Error, which: impl Fn(&Pending) -> bool) {
+    pub(super) fn fail_callers_where(&mut self, err: &Error, which: impl Fn(&Pending<S::Step>) -> bool) {
         let mut ids: Vec<u64> = self
             .pending
             .iter()
@@ -218,7 +218,7 @@ impl<S: Side> Engine<S> {
     }
 
     /// Remove a request from every table; returns it if it was there.
-    pub(super) fn finish(&mut self, id: u64) -> Option<Pending> {
+    pub(super) fn finish(&mut self, id: u64) -> Option<Pending<S::Step>> {
         let p = self.pending.remove(&id)?;
         if let Some(at) = p.deadline {
             self.deadlines.remove(&(at, id));
@@ -255,7 +255,7 @@ impl<S: Side> Engine<S> {
     }
 
     /// Settle a failed request according to who asked for it.
-    pub(super) fn fail_origin(&mut self, now: Instant, id: RequestId, p: Pending, err: Error) {
+    pub(super) fn fail_origin(&mut self, now: Instant, id: RequestId, p: Pending<S::Step>, err: Error) {
         match p.origin {
             Origin::Confirm { chat_id, covers } => match err.code {
                 // The check itself was cut off with its socket: the sends stay unconfirmed
@@ -286,10 +286,10 @@ impl<S: Side> Engine<S> {
         }
     }
 
-    pub(super) fn fail_origin_quiet(&mut self, id: RequestId, p: Pending, err: Error) {
+    pub(super) fn fail_origin_quiet(&mut self, id: RequestId, p: Pending<S::Step>, err: Error) {
         match p.origin {
             Origin::User => self.complete(id, Err(err)),
-            Origin::Rate { op, .. } | Origin::History { op, .. } => self.complete(op, Err(err)),
+            Origin::Step { op, .. } | Origin::History { op, .. } => self.complete(op, Err(err)),
             Origin::Internal => self.side.internal_failed(&p.action),
             Origin::Login | Origin::Ping | Origin::Confirm { .. } => {}
         }
@@ -353,34 +353,18 @@ impl<S: Side> Engine<S> {
         self.on_success(now, RequestId(id), p, Value::Object(merged));
     }
 
-    pub(super) fn on_success(&mut self, now: Instant, id: RequestId, p: Pending, payload: Value) {
+    pub(super) fn on_success(&mut self, now: Instant, id: RequestId, p: Pending<S::Step>, payload: Value) {
         match p.origin {
             Origin::User => {
                 self.with_side_events(|side, out| side.response(&p.action, &payload, out));
                 self.complete(id, Ok(payload));
             }
-            Origin::Rate { op, chat_id, properties, cancel } => {
-                let thread = payload.pointer("/threads/0/id").and_then(Value::as_str).map(str::to_string);
-                let Some(thread_id) = thread else {
-                    let err = Error::new(
-                        ErrorCode::MissingChatThread,
-                        format!("There is no thread in \"{chat_id}\"."),
-                    );
-                    return self.complete(op, Err(err));
-                };
-                let (action, payload) = if cancel {
-                    (
-                        "delete_thread_properties",
-                        json!({"chat_id": chat_id, "thread_id": thread_id, "properties": {"rating": properties}}),
-                    )
-                } else {
-                    (
-                        "update_thread_properties",
-                        json!({"chat_id": chat_id, "thread_id": thread_id, "properties": {"rating": properties}}),
-                    )
-                };
-                self.submit(now, op, action, payload, Origin::User, RequestOptions::default());
-            }
+            Origin::Step { op, step } => match self.side.next_step(step, &payload) {
+                Ok(next) => {
+                    self.submit(now, op, next.action, next.payload, Origin::User, RequestOptions::default())
+                }
+                Err(err) => self.complete(op, Err(err)),
+            },
             Origin::History { op, history } => self.history_page(now, op, history, payload),
             Origin::Confirm { chat_id, covers } => self.confirm_done(now, &chat_id, covers, Some(&payload)),
             Origin::Internal | Origin::Login | Origin::Ping => {}

@@ -126,6 +126,27 @@ pub enum FrameError {
     UnknownPushTooLarge { action: String, len: usize, max: usize },
 }
 
+/// Why the session set an incoming frame aside: the payload of a `frame_rejected` event. The
+/// session goes on after every one of them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// The frame could not be decoded.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// A push this version knows arrived with a payload that does not match its documented
+    /// shape.
+    #[error(transparent)]
+    Push(#[from] crate::pushes::PushError),
+    /// The login response does not match its documented shape (the attempt fails and the
+    /// session tries again).
+    #[error("login response: {0}")]
+    LoginResponse(String),
+    /// A `misdirected_connection` named a region that is not a plain region name, so the
+    /// session did not send its token there (it pauses instead).
+    #[error("refused to switch region: {0}")]
+    Region(String),
+}
+
 /// Whether either side of the API knows this push (unknown ones are size-capped).
 pub fn is_known_push(action: &str) -> bool {
     is_customer_push(action) || is_agent_push(action)

@@ -137,12 +137,9 @@ impl<S: FuzzSide> Harness<S> {
             }
             Op::Rate { chat, cancel } => {
                 let chat = pick(&CHATS, chat);
-                let id = if cancel {
-                    self.session.cancel_rate(now, chat, &[])
-                } else {
-                    self.session.rate_chat(now, chat, json!({"score": 1, "comment": "good"}))
-                };
-                self.issue(id, CallKind::Rate, None);
+                if let Some(id) = S::rate(&mut self.session, now, chat, cancel) {
+                    self.issue(id, CallKind::Rate, None);
+                }
             }
             Op::Connect => self.session.connect(now),
             Op::Disconnect => self.session.disconnect(now),

@@ -55,6 +55,8 @@ pub trait FuzzSide: Side + Sized {
     /// This side's own commands (`Op::Misc`): the call's id, and whether it is an
     /// exactly-once send.
     fn misc(s: &mut Engine<Self>, now: Instant, op: u8, chat: &str) -> Option<(RequestId, bool)>;
+    /// `rateChat` / `cancelRate` (customer only: an agent has no such command).
+    fn rate(s: &mut Engine<Self>, now: Instant, chat: &str, cancel: bool) -> Option<RequestId>;
 }
 
 impl FuzzSide for CustomerSide {
@@ -186,6 +188,14 @@ impl FuzzSide for CustomerSide {
             s.update_customer_page(now, url, Some("Cart"))
         };
         id.map(|id| (id, false))
+    }
+
+    fn rate(s: &mut CustomerSession, now: Instant, chat: &str, cancel: bool) -> Option<RequestId> {
+        Some(if cancel {
+            s.cancel_rate(now, chat, &[])
+        } else {
+            s.rate_chat(now, chat, serde_json::json!({"score": 1, "comment": "good"}))
+        })
     }
 }
 
@@ -324,5 +334,9 @@ impl FuzzSide for AgentSide {
                 .set_credentials(now, AgentCredentials::personal_access_token("acc-1", "pat"))
                 .map(|id| (id, false)),
         }
+    }
+
+    fn rate(_: &mut AgentSession, _: Instant, _: &str, _: bool) -> Option<RequestId> {
+        None
     }
 }
