@@ -123,6 +123,61 @@ impl QueueBudget {
     }
 }
 
+/// The reader's half of a bounded subscriber queue ([`subscribe_bounded`]): what a
+/// transport's event stream keeps besides its channel receiver.
+#[derive(Debug)]
+pub struct Subscription {
+    budget: Arc<QueueBudget>,
+    dropped: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Subscription {
+    /// Events dropped because this queue was full (by count or by bytes).
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The reader took an event out of its channel: its room is free again.
+    pub fn took<E>(&self, (event, weight): (E, usize)) -> E {
+        self.budget.release(weight);
+        event
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        // Room again, so the next delivery tries to send, finds the reader gone and the hub
+        // removes this subscriber (a full one would otherwise count drops forever).
+        self.budget.reset();
+    }
+}
+
+/// Subscribe a queue of at most `buffer` events and [`EVENT_BUFFER_BYTES`] to `hub`, every
+/// transport's event stream: `send` puts an event and its weight in the transport's own
+/// (unbounded) channel, `Err` once the reader is gone. Unbounded channels underneath
+/// because the bounded ones of std and async-channel allocate every slot up front (1,024
+/// events ≈ 600 KiB per stream, measured by `livechat load`); the bound is kept here.
+pub fn subscribe_bounded<E: Kinded + Clone + Send + 'static>(
+    hub: &Arc<Mutex<EventHub<E>>>,
+    buffer: usize,
+    send: impl Fn((E, usize)) -> Result<(), ()> + Send + 'static,
+) -> Subscription {
+    let budget = QueueBudget::new(buffer, EVENT_BUFFER_BYTES);
+    let dropped = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (room, counter) = (budget.clone(), dropped.clone());
+    lock(hub).subscribe(move |e: &E, weight| {
+        if !room.admit(weight) {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Delivery::Full;
+        }
+        match send((e.clone(), weight)) {
+            Ok(()) => Delivery::Delivered,
+            Err(()) => Delivery::Closed,
+        }
+    });
+    Subscription { budget, dropped }
+}
+
 /// Callbacks and subscriber queues for one session's events.
 ///
 /// # Nothing lost before the first listener

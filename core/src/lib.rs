@@ -105,6 +105,7 @@ pub mod disconnect;
 pub mod engine;
 pub mod entropy;
 pub mod error;
+pub mod handle;
 pub mod http;
 pub mod hub;
 pub mod identity;

@@ -8,8 +8,9 @@ use livechat_core::customer::{
     CustomerApi, CustomerCommand, CustomerSession, Event, Exec, HistoryPage, SessionConfig,
 };
 use livechat_core::engine::HistoryId;
+use livechat_core::handle::CustomerState;
 use livechat_core::hub::{EventHub, Kinded, Listen};
-use livechat_core::identity::{CookieJar, SharedJar};
+use livechat_core::identity::CookieJar;
 use livechat_core::token::Token;
 use livechat_core::{Error, ErrorCode};
 use livechat_http::{Progress, UploadTarget};
@@ -27,18 +28,14 @@ pub struct CustomerClient<R: Runtime> {
     runtime: R,
     commands: Commands<CustomerCommand>,
     hub: Arc<Mutex<EventHub<Event>>>,
-    token: Arc<Mutex<Option<Token>>>,
-    upload_base: Option<String>,
-    /// The cookie grant's jar, kept up to date by the driver.
-    jar: Option<SharedJar>,
-    organization_id: String,
+    state: CustomerState,
     event_buffer: usize,
 }
 
 impl<R: Runtime> std::fmt::Debug for CustomerClient<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerClient")
-            .field("organization_id", &self.organization_id)
+            .field("organization_id", &self.state.organization_id())
             .finish_non_exhaustive()
     }
 }
@@ -55,35 +52,23 @@ impl<R: Runtime + Default> CustomerClient<R> {
 impl<R: Runtime> CustomerClient<R> {
     /// [`CustomerClient::start`] on a runtime value of your own.
     pub fn start_on(runtime: R, config: SessionConfig, options: ClientOptions) -> CustomerClient<R> {
-        let upload_base = config.connection.endpoint.http_base(None);
-        let organization_id = config.connection.organization_id.clone();
         let (tokens, provider, jar) = options.identity.tokens();
+        let state = CustomerState::new(&config, jar);
         let session = CustomerSession::new(config, std::time::Instant::now());
         let (commands, hub, token) =
             driver::spawn(&runtime, session, tokens, provider, options.transport.clone());
-        CustomerClient {
-            runtime,
-            commands,
-            hub,
-            token,
-            upload_base,
-            jar,
-            organization_id,
-            event_buffer: options.event_buffer,
-        }
+        let state = state.with_token(token);
+        CustomerClient { runtime, commands, hub, state, event_buffer: options.event_buffer }
     }
 
-    /// The token in use (to call the Web API yourself, for example).
+    /// The token in use ([`CustomerState::token`]).
     pub fn token(&self) -> Option<Token> {
-        self.token.lock().ok().and_then(|t| t.clone())
+        self.state.token()
     }
 
-    /// The `cookie` grant's jar as it is now (`None` for other identities). Save it
-    /// ([`CookieJar::to_json`], a stable JSON shape) and give it back to
-    /// [`crate::Identity::cookie`] after a restart to stay the same customer. It holds the
-    /// customer's identity: store it like a password.
+    /// The `cookie` grant's jar as it is now, to save ([`CustomerState::cookie_jar`]).
     pub fn cookie_jar(&self) -> Option<CookieJar> {
-        self.jar.as_ref().map(SharedJar::get)
+        self.state.cookie_jar()
     }
 
     /// A new stream of every event from now on (any number of subscribers).
@@ -126,9 +111,9 @@ impl<R: Runtime> CustomerClient<R> {
     /// `progress` gets 0..1; [`Upload::cancel`] aborts.
     pub fn upload_file(&self, source: UploadSource, progress: Option<Progress>) -> Upload {
         let target = UploadTarget {
-            token: self.token(),
-            api_base: self.upload_base.clone(),
-            organization_id: self.organization_id.clone(),
+            token: self.state.token(),
+            api_base: self.state.upload_base(),
+            organization_id: self.state.organization_id().to_string(),
         };
         upload::start(&self.runtime, target, source, progress)
     }

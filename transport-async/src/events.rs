@@ -1,13 +1,12 @@
 //! Event streams: any number of subscribers, each with a bounded `async-channel` queue.
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
 use livechat_core::customer::Event;
-use livechat_core::hub::{Delivery, EVENT_BUFFER_BYTES, EventHub, Kinded, QueueBudget};
+use livechat_core::hub::{EventHub, Kinded, Subscription, subscribe_bounded};
 
 /// A stream of events. Overflow policy: when this subscriber has `event_buffer` events
 /// waiting, newer ones are dropped for it only and counted in [`EventStream::dropped`];
@@ -19,41 +18,26 @@ use livechat_core::hub::{Delivery, EVENT_BUFFER_BYTES, EventHub, Kinded, QueueBu
 pub struct EventStream<E = Event> {
     // async-channel's receiver is `!Unpin`; boxing keeps this stream `Unpin`.
     rx: Pin<Box<async_channel::Receiver<(E, usize)>>>,
-    budget: Arc<QueueBudget>,
-    dropped: Arc<AtomicU64>,
+    queue: Subscription,
 }
 
 impl<E> EventStream<E> {
     /// Events dropped because this stream was full (by count or by bytes).
     pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.queue.dropped()
     }
 
     /// The next event; `None` once the client is gone.
     pub async fn next_event(&mut self) -> Option<E> {
-        let (e, weight) = self.rx.recv().await.ok()?;
-        self.budget.release(weight);
-        Some(e)
-    }
-}
-
-impl<E> Drop for EventStream<E> {
-    fn drop(&mut self) {
-        self.budget.reset();
+        Some(self.queue.took(self.rx.recv().await.ok()?))
     }
 }
 
 impl<E> Stream for EventStream<E> {
     type Item = E;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<E>> {
-        match self.rx.as_mut().poll_next(cx) {
-            Poll::Ready(Some((e, weight))) => {
-                self.budget.release(weight);
-                Poll::Ready(Some(e))
-            }
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
+        let next = self.rx.as_mut().poll_next(cx);
+        next.map(|got| got.map(|got| self.queue.took(got)))
     }
 }
 
@@ -61,29 +45,8 @@ pub(crate) fn subscribe<E>(hub: &Arc<Mutex<EventHub<E>>>, buffer: usize) -> Even
 where
     E: Kinded + Clone + Send + 'static,
 {
-    // Unbounded underneath, bounded by the budget (count and bytes): async-channel's
-    // bounded channel initialises all `buffer` slots at once (1,024 events ≈ 600 KiB per
-    // stream, measured by `livechat load`).
     let (tx, rx) = async_channel::unbounded();
-    let budget = QueueBudget::new(buffer, EVENT_BUFFER_BYTES);
-    let room = budget.clone();
-    let dropped = Arc::new(AtomicU64::new(0));
-    let counter = dropped.clone();
-    let mut hub = hub.lock().unwrap_or_else(|p| p.into_inner());
-    hub.subscribe(move |e, weight| {
-        // A full stream whose reader is gone must still be removed, not count drops forever.
-        if tx.is_closed() {
-            return Delivery::Closed;
-        }
-        if !room.admit(weight) {
-            counter.fetch_add(1, Ordering::Relaxed);
-            return Delivery::Full;
-        }
-        // Unbounded: the only error is a closed stream.
-        match tx.try_send((e.clone(), weight)) {
-            Ok(()) => Delivery::Delivered,
-            Err(_) => Delivery::Closed,
-        }
-    });
-    EventStream { rx: Box::pin(rx), budget, dropped }
+    // Unbounded: the only error is a closed stream.
+    let queue = subscribe_bounded(hub, buffer, move |got| tx.try_send(got).map_err(drop));
+    EventStream { rx: Box::pin(rx), queue }
 }

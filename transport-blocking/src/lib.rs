@@ -39,8 +39,8 @@ use livechat_core::client::Op;
 use livechat_core::customer::{
     CustomerCommand, CustomerSession, Event, Exec, HistoryId, HistoryPage, SessionConfig,
 };
+use livechat_core::handle::CustomerState;
 use livechat_core::hub::EventHub;
-use livechat_core::identity::SharedJar;
 use livechat_core::token::Token;
 
 pub use agent::{AgentClient, AgentEventReceiver, AgentOptions, CredentialsProvider};
@@ -122,11 +122,7 @@ impl std::ops::DerefMut for TransportOptions {
 pub struct CustomerClient {
     handle: Arc<driver::Handle<CustomerCommand>>,
     hub: Arc<Mutex<EventHub<Event>>>,
-    token: Arc<Mutex<Option<Token>>>,
-    upload_base: Option<String>,
-    /// The cookie grant's jar, kept up to date by the driver.
-    jar: Option<SharedJar>,
-    organization_id: String,
+    state: CustomerState,
     event_buffer: usize,
     call_timeout: Duration,
 }
@@ -134,7 +130,7 @@ pub struct CustomerClient {
 impl std::fmt::Debug for CustomerClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomerClient")
-            .field("organization_id", &self.organization_id)
+            .field("organization_id", &self.state.organization_id())
             .field("call_timeout", &self.call_timeout)
             .finish_non_exhaustive()
     }
@@ -144,35 +140,28 @@ impl CustomerClient {
     /// Start a client and its driver thread. With `auto_connect` (the default) it connects
     /// at once; calls made meanwhile are queued and sent after login.
     pub fn start(config: SessionConfig, options: ClientOptions) -> CustomerClient {
-        let upload_base = config.connection.endpoint.http_base(None);
-        let organization_id = config.connection.organization_id.clone();
         let call_timeout = options.transport.call_timeout(&config.connection);
         let (tokens, provider, jar) = options.identity.tokens();
+        let state = CustomerState::new(&config, jar);
         let session = CustomerSession::new(config, std::time::Instant::now());
         let spawned = driver::spawn(session, tokens, provider, &options.common);
         CustomerClient {
             handle: Arc::new(spawned.handle),
             hub: spawned.hub,
-            token: spawned.token,
-            upload_base,
-            jar,
-            organization_id,
+            state: state.with_token(spawned.token),
             event_buffer: options.event_buffer,
             call_timeout,
         }
     }
 
-    /// The token in use (to call the Web API yourself, for example).
+    /// The token in use ([`CustomerState::token`]).
     pub fn token(&self) -> Option<Token> {
-        self.token.lock().ok().and_then(|t| t.clone())
+        self.state.token()
     }
 
-    /// The `cookie` grant's jar as it is now (`None` for other identities). Save it
-    /// ([`CookieJar::to_json`], a stable JSON shape) and give it back to
-    /// [`Identity::cookie`] after a restart to stay the same customer. It holds the
-    /// customer's identity: store it like a password.
+    /// The `cookie` grant's jar as it is now, to save ([`CustomerState::cookie_jar`]).
     pub fn cookie_jar(&self) -> Option<CookieJar> {
-        self.jar.as_ref().map(SharedJar::get)
+        self.state.cookie_jar()
     }
 
     /// A new receiver of every event from now on (any number of subscribers).

@@ -47,9 +47,9 @@ pub(crate) fn start(client: &CustomerClient, source: UploadSource, progress: Opt
     let cancel = Arc::new(AtomicBool::new(false));
     let control = RequestControl { progress, cancel: Some(cancel.clone()), timeout: None };
     let target = UploadTarget {
-        token: client.token(),
-        api_base: client.upload_base.clone(),
-        organization_id: client.organization_id.clone(),
+        token: client.state.token(),
+        api_base: client.state.upload_base(),
+        organization_id: client.state.organization_id().to_string(),
     };
     let (tx, rx) = sync_channel(1);
     let run = move || livechat_http::upload(source, target, control);
