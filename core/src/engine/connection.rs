@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use crate::wire::Rejection;
 use serde_json::{Value, json};
 
+use super::lifecycle::Phase;
 use super::{
     CloseInfo, CommonEvent, Conn, ConnPhase, ConnectionId, Disconnected, Engine, Origin, Output, RequestId,
     Side, State, Status, config, failure,
@@ -20,9 +21,7 @@ impl<S: Side> Engine<S> {
     /// The reconnect delay or the login deadline passed.
     pub(super) fn on_connection_timer(&mut self, now: Instant, timer: Timer) {
         match timer {
-            Timer::Reconnect
-                if matches!(self.state, State::Connecting | State::Reconnecting) && self.conn.is_none() =>
-            {
+            Timer::Reconnect if matches!(self.phase, Phase::Attempting { .. }) && self.conn.is_none() => {
                 self.start_attempt(now);
             }
             Timer::Login => {
@@ -146,12 +145,10 @@ impl<S: Side> Engine<S> {
         if let Some(c) = self.conn.as_mut() {
             c.phase = ConnPhase::LoggedIn;
         }
-        self.state = State::Connected;
-        self.ever_connected = true;
-        // The backoffs start over only once this connection has lasted (`Timer::Stable`).
+        // The failed attempts go with the phase; the backoffs start over only once this
+        // connection has lasted (`Timer::Stable`).
+        self.phase = Phase::Connected;
         self.auth_failures = 0;
-        self.attempts = 0;
-        self.last_failure = None;
         self.timers.stop(Timer::Login);
         self.timers.stop(Timer::Reconnect);
         self.timers.set(Timer::Stable, now + self.config.stable_after);
@@ -218,11 +215,11 @@ impl<S: Side> Engine<S> {
 
     /// The socket went away without the server saying why (closed, or judged dead).
     pub(super) fn connection_lost(&mut self, now: Instant, we_close: bool, close: CloseInfo) {
-        let was_connected = self.state == State::Connected;
+        let was_connected = self.state() == State::Connected;
         let url = self.conn.as_ref().map(|c| c.url.clone()).unwrap_or_default();
         self.close_connection(now, Error::connection_lost(), we_close);
         if was_connected {
-            self.state = State::Reconnecting;
+            self.phase = Phase::reconnecting();
             tracing::info!(code = ?close.code, reason = %close.reason, "connection lost; reconnecting");
             self.emit_common(CommonEvent::Disconnected(Disconnected {
                 reason: DisconnectReason::ConnectionLost,
@@ -233,7 +230,7 @@ impl<S: Side> Engine<S> {
             }));
             let delay = self.socket_backoff.next(&mut self.rng);
             self.schedule_reconnect(now, delay);
-        } else if matches!(self.state, State::Connecting | State::Reconnecting) {
+        } else if matches!(self.phase, Phase::Attempting { .. }) {
             let code = close.code.map(|c| format!(" (close code {c})")).unwrap_or_default();
             let cause = Error::new(ErrorCode::ConnectionFailed, format!("{url}: {}{code}", close.reason));
             self.attempt_failed(now, cause);
@@ -293,8 +290,8 @@ impl<S: Side> Engine<S> {
     }
 
     pub(super) fn schedule_reconnect(&mut self, now: Instant, delay: Duration) {
-        if self.state == State::Connected {
-            self.state = State::Reconnecting;
+        if self.state() == State::Connected {
+            self.phase = Phase::reconnecting();
         }
         self.timers.set(Timer::Reconnect, now + delay);
     }
@@ -307,9 +304,8 @@ impl<S: Side> Engine<S> {
         tracing::warn!(%reason, error = %cause, "session paused");
         self.close_connection(now, Error::connection_lost(), true);
         self.timers.stop_all();
-        self.state = State::Paused;
         self.fail_queued(&cause);
-        self.fatal = Some(cause);
+        self.phase = self.phase.paused(Some(cause));
         self.disconnected(reason, false, false, data);
     }
 
@@ -319,8 +315,7 @@ impl<S: Side> Engine<S> {
         self.close_connection(now, Error::connection_lost(), true);
         self.fail_all(cause.clone());
         self.timers.stop_all();
-        self.state = State::Destroyed;
-        self.fatal = Some(cause);
+        self.phase = self.phase.destroyed(Some(cause));
         self.disconnected(reason, false, true, data);
     }
 

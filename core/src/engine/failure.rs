@@ -26,27 +26,28 @@ impl<S: Side> Engine<S> {
     /// A connection attempt failed (after its socket was forgotten): remember the cause,
     /// tell the application, try again after the backoff.
     pub(super) fn attempt_failed(&mut self, now: Instant, cause: Error) {
-        self.attempts = self.attempts.saturating_add(1);
+        // Not trying to connect (paused, destroyed): nothing to retry.
+        let Some(attempts) = self.phase.attempts_mut() else { return };
+        attempts.failed = attempts.failed.saturating_add(1);
+        attempts.last_failure = Some(cause.clone());
+        let attempt = attempts.failed;
         let retry_in = self.login_delay();
-        tracing::warn!(attempt = self.attempts, error = %cause, retry_in_ms = retry_in.as_millis() as u64, "connection attempt failed");
-        self.last_failure = Some(cause.clone());
-        self.emit_common(CommonEvent::ConnectFailed(ConnectFailed {
-            error: cause,
-            attempt: self.attempts,
-            retry_in,
-        }));
+        tracing::warn!(attempt, error = %cause, retry_in_ms = retry_in.as_millis() as u64, "connection attempt failed");
+        self.emit_common(CommonEvent::ConnectFailed(ConnectFailed { error: cause, attempt, retry_in }));
         self.schedule_reconnect(now, retry_in);
     }
 
     /// What a call gets when a session that never logged in did not connect in time.
     pub(super) fn first_connect_error(&self) -> Error {
         let waited = self.config.queue_timeout.min(self.config.first_connect_timeout).as_millis();
-        match &self.last_failure {
+        let attempts = self.phase.attempts();
+        match attempts.and_then(|a| a.last_failure.as_ref()) {
             Some(cause) => Error {
                 code: cause.code.clone(),
                 message: format!(
                     "not connected after {waited} ms ({} failed attempts); last: {}",
-                    self.attempts, cause.message
+                    attempts.map_or(0, |a| a.failed),
+                    cause.message
                 ),
                 data: cause.data.clone(),
             },

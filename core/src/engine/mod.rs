@@ -28,6 +28,7 @@ mod exactly_once;
 mod failure;
 mod history;
 mod keepalive;
+mod lifecycle;
 mod requests;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -43,6 +44,7 @@ use crate::timer::{Timer, TimerTable};
 use crate::token::Token;
 use crate::wire::Frame;
 use config::ConnectionConfig;
+use lifecycle::Phase;
 
 /// Identifies one request of a session; completions name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -362,8 +364,7 @@ fn completing_push(action: &str) -> Option<&'static str> {
 pub struct Engine<S: Side> {
     config: ConnectionConfig,
     side: S,
-    state: State,
-    ever_connected: bool,
+    phase: Phase,
     conn: Option<Conn>,
     next_conn: u64,
     next_id: u64,
@@ -384,13 +385,6 @@ pub struct Engine<S: Side> {
     slow_backoff: Backoff,
     short_backoff: Backoff,
     use_slow_backoff: bool,
-    /// Failed connection attempts in a row, and the cause of the last one: calls waiting on
-    /// a session that never logged in fail with it (not with a generic timeout).
-    attempts: u32,
-    last_failure: Option<Error>,
-    /// Why the session stopped (paused or destroyed by a server decision or a bad
-    /// configuration): later calls fail with this cause until `connect()`.
-    fatal: Option<Error>,
     /// The keepalive `ping` on the wire, if any (at most one).
     ping_out: Option<u64>,
     unconfirmed_mark: u64,
@@ -410,7 +404,7 @@ impl<S: Side> fmt::Debug for Engine<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Engine")
             .field("side", &S::PATH)
-            .field("state", &self.state)
+            .field("state", &self.phase.state())
             .field("in_flight", &self.in_flight)
             .field("queued", &self.queue.len())
             .finish_non_exhaustive()
@@ -436,8 +430,7 @@ impl<S: Side> Engine<S> {
             ),
         };
         let mut s = Engine {
-            state: State::Idle,
-            ever_connected: false,
+            phase: Phase::Idle,
             conn: None,
             next_conn: 0,
             next_id: 0,
@@ -458,9 +451,6 @@ impl<S: Side> Engine<S> {
             slow_backoff: Backoff::new(config.slow_backoff),
             short_backoff: Backoff::new(config.short_backoff),
             use_slow_backoff: false,
-            attempts: 0,
-            last_failure: None,
-            fatal: None,
             ping_out: None,
             unconfirmed_mark: 0,
             auth_failures: 0,
@@ -485,7 +475,7 @@ impl<S: Side> Engine<S> {
     // ------------------------------------------------------------------ getters
 
     pub fn state(&self) -> State {
-        self.state
+        self.phase.state()
     }
     /// The token in use, if any.
     pub fn token(&self) -> Option<&Token> {
@@ -502,7 +492,7 @@ impl<S: Side> Engine<S> {
     /// Why the session stopped, when the server or the configuration stopped it (a ban, a
     /// refused login, an invalid endpoint …): the error its calls fail with.
     pub fn fatal(&self) -> Option<&Error> {
-        self.fatal.as_ref()
+        self.phase.cause()
     }
     /// The region in use after a `misdirected_connection` switch.
     pub fn region(&self) -> Option<&str> {
@@ -578,21 +568,14 @@ impl<S: Side> Engine<S> {
     /// Connect (or resume after `disconnect()` / a pause). A no-op while connecting or
     /// connected, or after destroy. While waiting to reconnect it reconnects at once.
     pub fn connect(&mut self, now: Instant) {
-        match self.state {
-            State::Destroyed | State::Connected => {}
-            State::Connecting | State::Reconnecting => {
-                if self.conn.is_none() {
-                    self.timers.stop(Timer::Reconnect);
-                    self.start_attempt(now);
-                }
-            }
-            State::Idle | State::Paused => {
-                self.state = if self.ever_connected { State::Reconnecting } else { State::Connecting };
-                self.auth_failures = 0;
-                // The application asks again: whatever stopped the session may be fixed.
-                self.fatal = None;
-                self.start_attempt(now);
-            }
+        if let Some(attempting) = self.phase.resumed() {
+            // The application asks again: whatever stopped the session may be fixed.
+            self.phase = attempting;
+            self.auth_failures = 0;
+            self.start_attempt(now);
+        } else if matches!(self.phase, Phase::Attempting { .. }) && self.conn.is_none() {
+            self.timers.stop(Timer::Reconnect);
+            self.start_attempt(now);
         }
     }
 
@@ -600,23 +583,23 @@ impl<S: Side> Engine<S> {
     /// fail with `CONNECTION_LOST` (exactly-once sends wait for confirmation instead);
     /// queued requests keep waiting, bounded by their deadline.
     pub fn disconnect(&mut self, now: Instant) {
-        if self.state == State::Destroyed {
+        if self.state() == State::Destroyed {
             return;
         }
         self.close_connection(now, Error::connection_lost(), true);
         self.timers.stop_all();
-        self.state = State::Paused;
+        self.phase = self.phase.paused(None);
     }
 
     /// Destroy: close everything; every unfinished request fails with `SDK_DESTROYED`.
     pub fn destroy(&mut self, now: Instant) {
-        if self.state == State::Destroyed {
+        if self.state() == State::Destroyed {
             return;
         }
         self.close_connection(now, Error::destroyed(), true);
         self.fail_all(Error::destroyed());
         self.timers.stop_all();
-        self.state = State::Destroyed;
+        self.phase = self.phase.destroyed(None);
     }
 
     /// Send any RTM action with a raw JSON payload. Completes exactly once with
@@ -688,7 +671,7 @@ impl<S: Side> Engine<S> {
     /// A token arrived (or fetching one failed).
     pub fn handle_token(&mut self, now: Instant, result: Result<Token, Error>) {
         self.token_pending = false;
-        if matches!(self.state, State::Destroyed) {
+        if self.state() == State::Destroyed {
             return;
         }
         match result {
@@ -702,7 +685,7 @@ impl<S: Side> Engine<S> {
                 self.try_login(now);
             }
             Err(err) => {
-                if self.state == State::Paused || self.state == State::Idle {
+                if matches!(self.state(), State::Paused | State::Idle) {
                     return;
                 }
                 let retryable = match err.code {
@@ -729,7 +712,7 @@ impl<S: Side> Engine<S> {
 
     /// One text frame from the socket `conn`.
     pub fn handle_frame(&mut self, now: Instant, conn: ConnectionId, text: &str) {
-        if self.conn.as_ref().is_none_or(|c| c.id != conn) || self.state == State::Destroyed {
+        if self.conn.as_ref().is_none_or(|c| c.id != conn) || self.state() == State::Destroyed {
             return;
         }
         self.heard(now);

@@ -42,7 +42,7 @@ impl<S: Side> Engine<S> {
             let err = match p.status {
                 Status::InFlight => Error::timeout(p.timeout),
                 Status::Unconfirmed => failure::unconfirmed_timeout(p, self.config.queue_timeout),
-                Status::Queued if !self.ever_connected => self.first_connect_error(),
+                Status::Queued if !self.phase.ever_connected() => self.first_connect_error(),
                 Status::Queued => Error::new(
                     ErrorCode::RequestTimeout,
                     format!(
@@ -99,11 +99,11 @@ impl<S: Side> Engine<S> {
         origin: Origin<S::Step>,
         opts: RequestOptions,
     ) {
-        let gate = match self.state {
-            State::Destroyed => Err(self.fatal.clone().unwrap_or_else(Error::destroyed)),
+        let gate = match self.state() {
+            State::Destroyed => Err(self.fatal().cloned().unwrap_or_else(Error::destroyed)),
             State::Idle | State::Paused => Err(self
-                .fatal
-                .clone()
+                .fatal()
+                .cloned()
                 .unwrap_or_else(|| Error::new(ErrorCode::NoConnection, "No connection."))),
             _ if self.queue.len() >= self.config.queue_limit => Err(Error::new(
                 ErrorCode::QueueFull,
@@ -141,7 +141,7 @@ impl<S: Side> Engine<S> {
         self.insert(id, action, payload, origin, opts.timeout, exactly_once);
         // A session that has never logged in may be misconfigured or unreachable: its calls
         // wait only `first_connect_timeout`, then fail with the last attempt's cause.
-        let wait = if self.ever_connected {
+        let wait = if self.phase.ever_connected() {
             self.config.queue_timeout
         } else {
             self.config.queue_timeout.min(self.config.first_connect_timeout)
