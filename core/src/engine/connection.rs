@@ -110,7 +110,6 @@ impl<S: Side> Engine<S> {
         }
         self.fail_callers_where(&err, |_| true);
         self.resend.clear();
-        self.confirming = 0;
     }
 
     pub(super) fn try_login(&mut self, now: Instant) {
@@ -250,8 +249,6 @@ impl<S: Side> Engine<S> {
         }
         self.ping_out = None;
         self.unstable = false;
-        self.in_flight = 0;
-        self.confirming = 0;
         // Resends chosen by an unfinished confirmation go back to awaiting confirmation.
         for id in std::mem::take(&mut self.resend) {
             if let Some(p) = self.pending.get_mut(&id) {
@@ -269,6 +266,7 @@ impl<S: Side> Engine<S> {
             let Some(p) = self.pending.get_mut(&id) else { continue };
             if p.exactly_once.is_some() && p.status == Status::InFlight {
                 // Maybe delivered, maybe not: confirm after the next login.
+                self.in_flight.remove(&id);
                 self.unconfirmed_mark += 1;
                 p.mark = self.unconfirmed_mark;
                 p.status = Status::Unconfirmed;

@@ -57,7 +57,7 @@ impl<S: Side> Engine<S> {
         let origin = Origin::Confirm { chat_id, covers };
         self.insert(id, ListThreads::ACTION, payload_of(&request), origin, None, None);
         self.priority.push_back(id.0);
-        self.confirming += 1;
+        self.confirming.insert(id.0);
     }
 
     /// A confirmation for `chat_id` finished: complete the sends found in the chat, and
@@ -105,8 +105,7 @@ impl<S: Side> Engine<S> {
                 }
             }
         }
-        self.confirming = self.confirming.saturating_sub(1);
-        if self.confirming == 0 {
+        if self.confirming.is_empty() {
             let mut resend = std::mem::take(&mut self.resend);
             resend.sort_unstable();
             for id in resend.into_iter().rev() {

@@ -79,7 +79,7 @@ impl<S: Side> Engine<S> {
     pub(super) fn unconfirm_after_timeout(&mut self, now: Instant, id: u64) {
         let Some(p) = self.pending.get_mut(&id) else { return };
         let Some((chat_id, _)) = p.exactly_once.clone() else { return };
-        self.in_flight = self.in_flight.saturating_sub(1);
+        self.in_flight.remove(&id);
         self.unconfirmed_mark += 1;
         p.mark = self.unconfirmed_mark;
         p.status = Status::Unconfirmed;

@@ -371,7 +371,8 @@ pub struct Engine<S: Side> {
     pending: HashMap<u64, Pending<S::Step>>,
     queue: VecDeque<u64>,
     priority: VecDeque<u64>,
-    in_flight: usize,
+    /// Requests on the wire (the login included, pings not): the in-flight limit counts these.
+    in_flight: BTreeSet<u64>,
     deadlines: BTreeSet<(Instant, u64)>,
     timers: TimerTable,
     outputs: VecDeque<Output<S::Event>>,
@@ -393,7 +394,8 @@ pub struct Engine<S: Side> {
     unstable: bool,
     histories: HashMap<u64, History>,
     next_history: u64,
-    confirming: usize,
+    /// Exactly-once checks not finished yet; queued calls wait until there are none.
+    confirming: BTreeSet<u64>,
     resend: Vec<u64>,
     custom_id_prefix: String,
     custom_id_counter: u64,
@@ -405,7 +407,7 @@ impl<S: Side> fmt::Debug for Engine<S> {
         f.debug_struct("Engine")
             .field("side", &S::PATH)
             .field("state", &self.phase.state())
-            .field("in_flight", &self.in_flight)
+            .field("in_flight", &self.in_flight.len())
             .field("queued", &self.queue.len())
             .finish_non_exhaustive()
     }
@@ -437,7 +439,7 @@ impl<S: Side> Engine<S> {
             pending: HashMap::new(),
             queue: VecDeque::new(),
             priority: VecDeque::new(),
-            in_flight: 0,
+            in_flight: BTreeSet::new(),
             deadlines: BTreeSet::new(),
             timers: TimerTable::default(),
             outputs: VecDeque::new(),
@@ -458,7 +460,7 @@ impl<S: Side> Engine<S> {
             unstable: false,
             histories: HashMap::new(),
             next_history: 0,
-            confirming: 0,
+            confirming: BTreeSet::new(),
             resend: Vec::new(),
             custom_id_prefix,
             custom_id_counter: 0,
@@ -483,7 +485,7 @@ impl<S: Side> Engine<S> {
     }
     /// Requests currently in flight on the socket (never more than 10).
     pub fn in_flight(&self) -> usize {
-        self.in_flight
+        self.in_flight.len()
     }
     /// Requests not yet finished (queued, in flight or awaiting confirmation).
     pub fn pending_requests(&self) -> usize {

@@ -161,10 +161,10 @@ impl<S: Side> Engine<S> {
         if !self.logged_in() {
             return;
         }
-        while self.in_flight < self.config.max_in_flight {
+        while self.in_flight.len() < self.config.max_in_flight {
             let next = if let Some(id) = self.priority.pop_front() {
                 id
-            } else if self.confirming > 0 {
+            } else if !self.confirming.is_empty() {
                 break;
             } else if let Some(id) = self.queue.pop_front() {
                 id
@@ -196,7 +196,7 @@ impl<S: Side> Engine<S> {
             self.deadlines.insert((at, id));
         }
         if !matches!(p.origin, Origin::Ping) {
-            self.in_flight += 1;
+            self.in_flight.insert(id);
         }
         self.outputs.push_back(Output::Send { conn, text });
     }
@@ -223,9 +223,11 @@ impl<S: Side> Engine<S> {
         if let Some(at) = p.deadline {
             self.deadlines.remove(&(at, id));
         }
+        self.confirming.remove(&id);
         match p.status {
-            Status::InFlight if matches!(p.origin, Origin::Ping) => {}
-            Status::InFlight => self.in_flight = self.in_flight.saturating_sub(1),
+            Status::InFlight => {
+                self.in_flight.remove(&id);
+            }
             Status::Queued => {
                 self.queue.retain(|q| *q != id);
                 self.priority.retain(|q| *q != id);
@@ -265,7 +267,6 @@ impl<S: Side> Engine<S> {
                 // No answer in time: ask again rather than guess (the sends' own deadlines
                 // bound this).
                 ErrorCode::RequestTimeout if self.has_unconfirmed(&chat_id) => {
-                    self.confirming = self.confirming.saturating_sub(1);
                     self.queue_confirmation(chat_id);
                 }
                 // The server refused to show the chat, so the events cannot be in it:
