@@ -300,11 +300,15 @@ impl MarkEventsAsSeen {
 pub struct Ping {}
 
 macro_rules! shared_actions {
-    ( both { $( $ty:ident => $wire:literal : $resp:ty, )* } customer { $( $cty:ident => $cwire:literal : $cresp:ty, )* } ) => {
+    (
+        both { $( $ty:ident => $wire:literal : $resp:ty $(, check $check:path)?; )* }
+        customer { $( $cty:ident => $cwire:literal : $cresp:ty $(, check $ccheck:path)?; )* }
+    ) => {
         $(
             impl Request for $ty {
                 const ACTION: &'static str = $wire;
                 type Response = $resp;
+                $( fn check(payload: &serde_json::Value) -> Result<(), crate::Error> { $check(payload) } )?
             }
             impl CustomerRequest for $ty {}
             impl AgentRequest for $ty {}
@@ -313,6 +317,7 @@ macro_rules! shared_actions {
             impl Request for $cty {
                 const ACTION: &'static str = $cwire;
                 type Response = $cresp;
+                $( fn check(payload: &serde_json::Value) -> Result<(), crate::Error> { $ccheck(payload) } )?
             }
             impl CustomerRequest for $cty {}
         )*
@@ -324,21 +329,21 @@ macro_rules! shared_actions {
 
 shared_actions! {
     both {
-        GetChat => "get_chat": crate::model::Chat,
-        SendEvent => "send_event": SendEventResponse,
-        SendRichMessagePostback => "send_rich_message_postback": Empty,
-        MarkEventsAsSeen => "mark_events_as_seen": Empty,
-        UpdateChatProperties => "update_chat_properties": Empty,
-        DeleteChatProperties => "delete_chat_properties": Empty,
-        UpdateThreadProperties => "update_thread_properties": Empty,
-        DeleteThreadProperties => "delete_thread_properties": Empty,
-        UpdateEventProperties => "update_event_properties": Empty,
-        DeleteEventProperties => "delete_event_properties": Empty,
+        GetChat => "get_chat": crate::model::Chat, check crate::checks::get_chat;
+        SendEvent => "send_event": SendEventResponse, check crate::checks::send_event;
+        SendRichMessagePostback => "send_rich_message_postback": Empty;
+        MarkEventsAsSeen => "mark_events_as_seen": Empty, check crate::checks::mark_events_as_seen;
+        UpdateChatProperties => "update_chat_properties": Empty;
+        DeleteChatProperties => "delete_chat_properties": Empty;
+        UpdateThreadProperties => "update_thread_properties": Empty;
+        DeleteThreadProperties => "delete_thread_properties": Empty;
+        UpdateEventProperties => "update_event_properties": Empty;
+        DeleteEventProperties => "delete_event_properties": Empty;
     }
     // The agent's `list_threads` has `filters` and its own type; the agent sends no `ping`
     // request type of its own either (the session pings).
     customer {
-        ListThreads => "list_threads": ListThreadsResponse,
-        Ping => "ping": Empty,
+        ListThreads => "list_threads": ListThreadsResponse, check crate::checks::list_threads;
+        Ping => "ping": Empty;
     }
 }

@@ -99,6 +99,7 @@
 pub mod actions;
 pub mod agent;
 mod backoff;
+mod checks;
 pub mod client;
 pub mod customer;
 pub mod disconnect;

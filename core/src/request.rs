@@ -15,6 +15,15 @@ pub trait Request: Serialize {
     /// `resume_chat`, `send_event`) this is the response payload merged with the push
     /// payload that carries the same `request_id` (see `customer::session`).
     type Response: DeserializeOwned;
+
+    /// The checks made before the request is sent (the documented limits and required
+    /// fields), on its wire payload so raw calls of the same action get them too; the
+    /// error names what is wrong. The rules are in `crate::checks` and each side's
+    /// `checks.rs`.
+    fn check(payload: &serde_json::Value) -> Result<(), crate::Error> {
+        let _ = payload;
+        Ok(())
+    }
 }
 
 /// Marker: an action of the Customer Chat API.

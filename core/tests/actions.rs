@@ -562,3 +562,24 @@ fn request_trait_ties_types() {
     assert_eq!(action_of(&SendEvent::new("C", ChatEvent::message("x"))), "send_event");
     assert_eq!(<GetChat as Request>::ACTION, "get_chat");
 }
+
+#[test]
+fn each_request_type_checks_its_payload_and_raw_calls_get_the_same_checks() {
+    // On the type: the documented limits, named in the error.
+    let err = ListThreads::check(&json!({"chat_id": "CH1", "limit": 101})).unwrap_err();
+    assert!(err.message.contains("`limit` is too high"), "{err}");
+    assert!(ListThreads::check(&json!({"chat_id": "CH1", "min_events_count": 25})).is_ok());
+    let err = ListChats::check(&json!({"limit": 26})).unwrap_err();
+    assert!(err.message.contains("max 25"), "{err}");
+    // A shared action has the same rules on both sides.
+    let empty = json!({"chat_id": "CH1", "event": {"type": "message", "text": " "}});
+    assert!(SendEvent::check(&empty).unwrap_err().message.contains("non-empty `text`"));
+    assert!(GetChat::check(&json!({"chat_id": ""})).is_err());
+    // By action name, as a raw call is checked: every action's checks first, then the type's.
+    assert!(check("list_threads", &json!({"chat_id": "CH1", "limit": 101})).is_err());
+    assert!(check("ping", &json!({})).unwrap_err().message.contains("sent by the session itself"));
+    assert!(check("get_customer", &json!([])).unwrap_err().message.contains("must be a JSON object"));
+    assert!(check("brand_new_action", &json!({"anything": 1})).is_ok());
+    let agent_err = livechat_core::agent::actions::check("follow_chat", &json!({"id": " "})).unwrap_err();
+    assert!(agent_err.message.contains("follow_chat: `id` is required"), "{agent_err}");
+}

@@ -455,47 +455,60 @@ pub struct UntagThread {
 // ---------------------------------------------------------------------------------------------
 
 macro_rules! agent_actions {
-    ( own { $( $ty:ident => $wire:literal : $resp:ty, )* } shared { $( $sty:ident, )* } ) => {
+    (
+        own { $( $ty:ident => $wire:literal : $resp:ty $(, check $check:path)?; )* }
+        shared { $( $sty:ident, )* }
+    ) => {
         $(
             impl Request for $ty {
                 const ACTION: &'static str = $wire;
                 type Response = $resp;
+                $( fn check(payload: &Value) -> Result<(), crate::Error> { $check(payload) } )?
             }
             impl AgentRequest for $ty {}
         )*
 
-        /// Every agent action with a typed request here (own ones first, then the ones shared
-        /// with the customer side).
+        /// Every agent action with a typed request (own ones first, then the ones shared
+        /// with the customer side, `crate::actions`).
         pub const ACTIONS: &[&str] = &[ $( $wire, )* $( <$sty as Request>::ACTION, )* ];
+
+        /// The checks of `action` before it is sent: those of every action, then its typed
+        /// request's ([`Request::check`]), so raw calls get them too.
+        pub fn check(action: &str, payload: &Value) -> Result<(), crate::Error> {
+            crate::checks::any_action(action, payload)?;
+            $( if action == $wire { return <$ty as Request>::check(payload); } )*
+            $( if action == <$sty as Request>::ACTION { return <$sty as Request>::check(payload); } )*
+            Ok(())
+        }
     };
 }
 
 agent_actions! {
     own {
-        Login => "login": Value,
-        UpdateSession => "update_session": Empty,
-        Logout => "logout": Empty,
-        SetRoutingStatus => "set_routing_status": Empty,
-        SetAwayStatus => "set_away_status": Empty,
-        ListRoutingStatuses => "list_routing_statuses": Vec<AgentRoutingStatus>,
-        ListChats => "list_chats": ListChatsResponse,
-        ListThreads => "list_threads": ListThreadsResponse,
-        StartChat => "start_chat": StartChatResponse,
-        ResumeChat => "resume_chat": ResumeChatResponse,
-        DeactivateChat => "deactivate_chat": Empty,
-        FollowChat => "follow_chat": Empty,
-        UnfollowChat => "unfollow_chat": Empty,
-        TransferChat => "transfer_chat": Empty,
-        AddUserToChat => "add_user_to_chat": Empty,
-        RemoveUserFromChat => "remove_user_from_chat": Empty,
-        SendEventPreview => "send_event_preview": Empty,
-        SendTypingIndicator => "send_typing_indicator": Empty,
-        SendThinkingIndicator => "send_thinking_indicator": Empty,
-        Multicast => "multicast": Empty,
-        ListAgentsForTransfer => "list_agents_for_transfer": Vec<AgentForTransfer>,
-        RequestThreadSummary => "request_thread_summary": Empty,
-        TagThread => "tag_thread": Empty,
-        UntagThread => "untag_thread": Empty,
+        Login => "login": Value;
+        UpdateSession => "update_session": Empty;
+        Logout => "logout": Empty;
+        SetRoutingStatus => "set_routing_status": Empty, check super::checks::set_routing_status;
+        SetAwayStatus => "set_away_status": Empty;
+        ListRoutingStatuses => "list_routing_statuses": Vec<AgentRoutingStatus>;
+        ListChats => "list_chats": ListChatsResponse, check super::checks::list_chats;
+        ListThreads => "list_threads": ListThreadsResponse, check super::checks::list_threads;
+        StartChat => "start_chat": StartChatResponse;
+        ResumeChat => "resume_chat": ResumeChatResponse;
+        DeactivateChat => "deactivate_chat": Empty, check super::checks::deactivate_chat;
+        FollowChat => "follow_chat": Empty, check super::checks::follow_chat;
+        UnfollowChat => "unfollow_chat": Empty, check super::checks::unfollow_chat;
+        TransferChat => "transfer_chat": Empty, check super::checks::transfer_chat;
+        AddUserToChat => "add_user_to_chat": Empty, check super::checks::add_user_to_chat;
+        RemoveUserFromChat => "remove_user_from_chat": Empty, check super::checks::remove_user_from_chat;
+        SendEventPreview => "send_event_preview": Empty, check super::checks::send_event_preview;
+        SendTypingIndicator => "send_typing_indicator": Empty, check super::checks::send_typing_indicator;
+        SendThinkingIndicator => "send_thinking_indicator": Empty, check super::checks::send_thinking_indicator;
+        Multicast => "multicast": Empty, check super::checks::multicast;
+        ListAgentsForTransfer => "list_agents_for_transfer": Vec<AgentForTransfer>, check super::checks::list_agents_for_transfer;
+        RequestThreadSummary => "request_thread_summary": Empty;
+        TagThread => "tag_thread": Empty;
+        UntagThread => "untag_thread": Empty;
     }
     shared {
         GetChat,

@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod api;
+mod checks;
 pub mod commands;
 pub mod config;
 pub mod credentials;

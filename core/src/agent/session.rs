@@ -68,17 +68,6 @@ impl std::fmt::Debug for AgentSide {
     }
 }
 
-fn str_field<'a>(payload: &'a Value, key: &str) -> Option<&'a str> {
-    payload.get(key).and_then(Value::as_str)
-}
-
-fn require_id(action: &str, payload: &Value, key: &str) -> Result<(), Error> {
-    match str_field(payload, key) {
-        Some(s) if !s.trim().is_empty() => Ok(()),
-        _ => Err(Error::invalid(format!("{action}: `{key}` is required and must not be empty"))),
-    }
-}
-
 impl Side for AgentSide {
     type Event = AgentEvent;
     /// The agent has no two-step command.
@@ -114,78 +103,7 @@ impl Side for AgentSide {
 
     /// Documented agent limits (agent-api-3.6.md §3), checked before anything is sent.
     fn validate(&self, action: &str, payload: &Value) -> Result<(), Error> {
-        let limit = payload.get("limit").and_then(Value::as_u64);
-        match action {
-            "list_chats" if limit.is_some_and(|l| l > MAX_LIST_LIMIT) => {
-                Err(Error::invalid("list_chats: `limit` is too high (max 100)."))
-            }
-            "list_chats"
-                if payload
-                    .pointer("/filters/group_ids")
-                    .and_then(Value::as_array)
-                    .is_some_and(|g| g.len() > 200) =>
-            {
-                Err(Error::invalid("list_chats: at most 200 `filters.group_ids`."))
-            }
-            "list_threads"
-                if payload.get("min_events_count").is_some() && payload.get("filters").is_some() =>
-            {
-                Err(Error::invalid("list_threads: `min_events_count` cannot be used with `filters`."))
-            }
-            "send_event" | "send_event_preview" => {
-                require_id(action, payload, "chat_id")?;
-                let event = payload.get("event");
-                let kind = event.and_then(|e| str_field(e, "type"));
-                if kind == Some("message")
-                    && event.and_then(|e| str_field(e, "text")).is_none_or(|t| t.trim().is_empty())
-                {
-                    return Err(Error::invalid(format!("{action}: a message needs a non-empty `text`")));
-                }
-                if action == "send_event_preview" && kind != Some("message") {
-                    return Err(Error::invalid("send_event_preview: only `message` events can be previewed"));
-                }
-                Ok(())
-            }
-            "get_chat"
-            | "list_threads"
-            | "send_typing_indicator"
-            | "send_thinking_indicator"
-            | "mark_events_as_seen"
-            | "list_agents_for_transfer" => require_id(action, payload, "chat_id"),
-            "deactivate_chat" | "transfer_chat" | "follow_chat" | "unfollow_chat" => {
-                require_id(action, payload, "id")
-            }
-            "add_user_to_chat" => {
-                require_id(action, payload, "chat_id")?;
-                require_id(action, payload, "user_id")?;
-                if str_field(payload, "user_type") == Some("customer")
-                    && str_field(payload, "visibility") != Some("all")
-                {
-                    return Err(Error::invalid(
-                        "add_user_to_chat: a customer must be added with `visibility: all`",
-                    ));
-                }
-                Ok(())
-            }
-            "remove_user_from_chat" if str_field(payload, "user_type") != Some("agent") => {
-                Err(Error::invalid("remove_user_from_chat: only agents can be removed (`user_type: agent`)"))
-            }
-            "multicast" => {
-                let agents = payload.pointer("/recipients/agents");
-                let any = ["all", "ids", "groups"].iter().any(|k| agents.and_then(|a| a.get(k)).is_some());
-                if !any {
-                    return Err(Error::invalid(
-                        "multicast: `recipients.agents` needs `all`, `ids` or `groups`",
-                    ));
-                }
-                if payload.get("content").is_none() {
-                    return Err(Error::invalid("multicast: `content` is required"));
-                }
-                Ok(())
-            }
-            "set_routing_status" => require_id(action, payload, "status"),
-            _ => Ok(()),
-        }
+        super::actions::check(action, payload)
     }
 
     fn token_identity(&mut self, _token: &Token, _out: &mut Vec<AgentEvent>) -> TokenOwner {

@@ -612,11 +612,15 @@ pub struct DeactivateCustomerPage {}
 // ---------------------------------------------------------------------------------------------
 
 macro_rules! customer_actions {
-    ( own { $( $ty:ident => $wire:literal : $resp:ty, )* } shared { $( $sty:ident, )* } ) => {
+    (
+        own { $( $ty:ident => $wire:literal : $resp:ty $(, check $check:path)?; )* }
+        shared { $( $sty:ident, )* }
+    ) => {
         $(
             impl Request for $ty {
                 const ACTION: &'static str = $wire;
                 type Response = $resp;
+                $( fn check(payload: &Value) -> Result<(), crate::Error> { $check(payload) } )?
             }
             impl CustomerRequest for $ty {}
         )*
@@ -624,32 +628,41 @@ macro_rules! customer_actions {
         /// Every customer action with a typed request (own ones first, then the ones shared
         /// with the agent side, `crate::actions`).
         pub const ACTIONS: &[&str] = &[ $( $wire, )* $( <$sty as Request>::ACTION, )* ];
+
+        /// The checks of `action` before it is sent: those of every action, then its typed
+        /// request's ([`Request::check`]), so raw calls get them too.
+        pub fn check(action: &str, payload: &Value) -> Result<(), crate::Error> {
+            crate::checks::any_action(action, payload)?;
+            $( if action == $wire { return <$ty as Request>::check(payload); } )*
+            $( if action == <$sty as Request>::ACTION { return <$sty as Request>::check(payload); } )*
+            Ok(())
+        }
     };
 }
 
 customer_actions! {
     own {
-        Login => "login": LoginResponse,
-        ListChats => "list_chats": ListChatsResponse,
-        StartChat => "start_chat": StartChatResponse,
-        ResumeChat => "resume_chat": ResumeChatResponse,
-        DeactivateChat => "deactivate_chat": Empty,
-        DeleteEvent => "delete_event": Empty,
-        SendSneakPeek => "send_sneak_peek": Empty,
-        UpdateCustomer => "update_customer": Empty,
-        UpdateCustomerPage => "update_customer_page": UpdateCustomerPageResponse,
-        SetCustomerSessionFields => "set_customer_session_fields": Empty,
-        GetCustomer => "get_customer": Customer,
-        ListGroupStatuses => "list_group_statuses": ListGroupStatusesResponse,
-        GetForm => "get_form": GetFormResponse,
-        GetPredictedAgent => "get_predicted_agent": GetPredictedAgentResponse,
-        GetUrlInfo => "get_url_info": GetUrlInfoResponse,
-        AcceptGreeting => "accept_greeting": Empty,
-        CancelGreeting => "cancel_greeting": Empty,
-        RequestWelcomeMessage => "request_welcome_message": RequestWelcomeMessageResponse,
-        SendGreetingButtonClicked => "send_greeting_button_clicked": Empty,
-        ActivateCustomerPage => "activate_customer_page": Empty,
-        DeactivateCustomerPage => "deactivate_customer_page": Empty,
+        Login => "login": LoginResponse;
+        ListChats => "list_chats": ListChatsResponse, check super::checks::list_chats;
+        StartChat => "start_chat": StartChatResponse;
+        ResumeChat => "resume_chat": ResumeChatResponse;
+        DeactivateChat => "deactivate_chat": Empty;
+        DeleteEvent => "delete_event": Empty;
+        SendSneakPeek => "send_sneak_peek": Empty;
+        UpdateCustomer => "update_customer": Empty, check super::checks::update_customer;
+        UpdateCustomerPage => "update_customer_page": UpdateCustomerPageResponse;
+        SetCustomerSessionFields => "set_customer_session_fields": Empty, check super::checks::set_customer_session_fields;
+        GetCustomer => "get_customer": Customer;
+        ListGroupStatuses => "list_group_statuses": ListGroupStatusesResponse;
+        GetForm => "get_form": GetFormResponse;
+        GetPredictedAgent => "get_predicted_agent": GetPredictedAgentResponse;
+        GetUrlInfo => "get_url_info": GetUrlInfoResponse;
+        AcceptGreeting => "accept_greeting": Empty;
+        CancelGreeting => "cancel_greeting": Empty;
+        RequestWelcomeMessage => "request_welcome_message": RequestWelcomeMessageResponse;
+        SendGreetingButtonClicked => "send_greeting_button_clicked": Empty;
+        ActivateCustomerPage => "activate_customer_page": Empty;
+        DeactivateCustomerPage => "deactivate_customer_page": Empty;
     }
     shared {
         GetChat,

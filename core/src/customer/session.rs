@@ -84,17 +84,7 @@ impl Side for CustomerSide {
     }
 
     fn validate(&self, action: &str, payload: &Value) -> Result<(), Error> {
-        match action {
-            "list_chats" if payload.get("limit").and_then(Value::as_u64).is_some_and(|l| l > 25) => {
-                Err(Error::invalid("Specified limit is too high (max 25)."))
-            }
-            "set_customer_session_fields" | "update_customer"
-                if payload.get("session_fields").and_then(Value::as_array).is_some_and(|f| f.len() > 100) =>
-            {
-                Err(Error::invalid(format!("{action}: at most 100 session fields")))
-            }
-            _ => Ok(()),
-        }
+        super::actions::check(action, payload)
     }
 
     fn token_identity(&mut self, token: &Token, out: &mut Vec<Event>) -> TokenOwner {

@@ -224,7 +224,8 @@ pub trait Side {
     /// Whether this side has a type for the push `action` (others are kept raw, and only
     /// up to `wire::MAX_UNKNOWN_PAYLOAD`).
     fn knows_push(action: &str) -> bool;
-    /// Side-specific checks before a call is sent (documented limits).
+    /// The checks before a call is sent: every action's, then its request type's
+    /// ([`crate::Request::check`], found through the side's action table).
     fn validate(&self, action: &str, payload: &Value) -> Result<(), Error>;
     /// A token arrived: who does it name?
     fn token_identity(&mut self, token: &Token, out: &mut Vec<Self::Event>) -> TokenOwner;

@@ -113,7 +113,8 @@ impl<S: Side> Engine<S> {
                     self.config.queue_limit
                 ),
             )),
-            _ => validate(action, &payload).and_then(|()| self.side.validate(action, &payload)),
+            // Each request type's checks (`Request::check`), through the side's action table.
+            _ => self.side.validate(action, &payload),
         };
         if let Err(e) = gate {
             let p = Pending {
@@ -402,35 +403,6 @@ fn push_action_static(action: &str) -> &'static str {
         "incoming_chat" => "incoming_chat",
         "incoming_event" => "incoming_event",
         _ => "",
-    }
-}
-
-/// Checks every side shares, done before sending.
-fn validate(action: &str, payload: &Value) -> Result<(), Error> {
-    match action {
-        "login" | "ping" => Err(Error::invalid(format!("`{action}` is sent by the session itself"))),
-        _ if !payload.is_object() => Err(Error::invalid(format!("`{action}` payload must be a JSON object"))),
-        "list_threads" if payload.get("limit").and_then(Value::as_u64).is_some_and(|l| l > 100) => {
-            Err(Error::invalid("list_threads: `limit` is too high (max 100)."))
-        }
-        "list_threads"
-            if payload
-                .get("min_events_count")
-                .and_then(Value::as_u64)
-                .is_some_and(|l| !(1..=100).contains(&l)) =>
-        {
-            Err(Error::invalid("list_threads: `min_events_count` must be 1..100."))
-        }
-        "list_threads" if payload.get("limit").is_some() && payload.get("min_events_count").is_some() => {
-            Err(Error::invalid("list_threads: `limit` and `min_events_count` cannot be used together."))
-        }
-        "send_event" if payload.get("chat_id").and_then(Value::as_str).is_none() => {
-            Err(Error::invalid("send_event: `chat_id` is required"))
-        }
-        "send_event" if !payload.get("event").is_some_and(Value::is_object) => {
-            Err(Error::invalid("send_event: `event` must be an object"))
-        }
-        _ => Ok(()),
     }
 }
 
