@@ -239,9 +239,9 @@ pub fn cookie_grant(cfg: &AccountsConfig) -> HttpRequest {
     json_post(cfg.token_url(), &body)
 }
 
-/// The agent-token grant for backends acting for many customers: `POST
-/// <base>/v2/customer/token` with `Authorization: Bearer <agent_token>` (an agent token
-/// with scope `customers:own`, not a PAT) and a JSON body
+/// The agent-token grant for backends acting for many customers:
+/// `POST <base>/v2/customer/token` with `Authorization: Bearer <agent_token>` (an agent
+/// token with scope `customers:own`, not a PAT) and a JSON body
 /// `{"response_type":"token","grant_type":"agent_token","client_id":…,"organization_id":…,"entity_id":…?}`.
 ///
 /// `entity_id: None` creates a new customer; `Some(id)` issues a new token for that

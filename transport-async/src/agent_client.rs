@@ -42,7 +42,7 @@ impl<R: Runtime + Default> AgentClient<R> {
     ///
     /// Events are delivered to the streams and callbacks registered at the time: to be sure
     /// to see the first `ready`, set `config.connection.auto_connect = false`, subscribe
-    /// ([`AgentClient::events`] / [`AgentApi::on`]) and then call [`AgentApi::connect`].
+    /// ([`AgentClient::events`] / [`Listen::on`](livechat_core::hub::Listen::on)) and then call [`AgentApi::connect`].
     /// The task ends when every handle is dropped or the session is destroyed.
     pub fn start(config: AgentConfig, options: AgentOptions) -> Result<AgentClient<R>, Error> {
         AgentClient::start_on(R::default(), config, options)

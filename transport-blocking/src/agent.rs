@@ -100,7 +100,7 @@ impl AgentClient {
     ///
     /// Events are delivered to the receivers and callbacks registered at the time: to be
     /// sure to see the first `ready`, set `config.connection.auto_connect = false`,
-    /// subscribe ([`AgentClient::events`] / [`AgentApi::on`]) and then call
+    /// subscribe ([`AgentClient::events`] / [`Listen::on`](livechat_core::hub::Listen::on)) and then call
     /// [`AgentApi::connect`].
     pub fn start(config: AgentConfig, options: AgentOptions) -> Result<AgentClient, Error> {
         let organization_id = config.connection.organization_id.clone();

@@ -4,7 +4,7 @@
 //! streams are [`livechat_async`]'s, written once for every runtime; this crate lends them
 //! smol: tasks on smol's global executor, `async-io` timers, smol's blocking pool and a
 //! WebSocket (async-tungstenite over async-net, rustls with the ring provider and
-//! certificate verification). Every protocol decision is in [`livechat_core`].
+//! certificate verification). Every protocol decision is in `livechat-core`.
 //!
 //! Nothing here depends on tokio, and the futures this crate returns need no particular
 //! executor: `smol::block_on`, async-std's executor or any other can drive them, because

@@ -3,7 +3,7 @@
 //! The LiveChat Customer Chat API client for tokio. The clients, their driver task and
 //! their streams are [`livechat_async`]'s, written once for every runtime; this crate lends
 //! them tokio: tasks, timers, the blocking pool and a WebSocket (tokio-tungstenite, rustls
-//! with certificate verification). Every protocol decision is in [`livechat_core`].
+//! with certificate verification). Every protocol decision is in `livechat-core`.
 //!
 //! ```no_run
 //! use livechat_tokio::{CustomerClient, ClientOptions, CustomerApi, Endpoint, Identity, SessionConfig};

@@ -2,7 +2,7 @@
 //! transport.
 //!
 //! A transport implements [`Exec`] (carry an [`Op`] to its driver, give back the decoded
-//! result as a future or a value) and [`AgentApi::hub`], and gets every method below. Names
+//! result as a future or a value) and [`Listen::hub`], and gets every method below. Names
 //! follow the Node SDK in Rust spelling (`sendMessage` → [`AgentApi::send_message`],
 //! `getAgentDetails` → [`AgentApi::agent_details`], `methodFactory` → [`AgentApi::call`] /
 //! [`AgentApi::call_raw`]), plus typed wrappers for the agent actions a bot needs.

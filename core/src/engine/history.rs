@@ -28,7 +28,7 @@ impl<S: Side> Engine<S> {
         id
     }
 
-    /// Ask for the next page; completes with a [`HistoryPage`] value. Calls are served one
+    /// Ask for the next page; completes with a [`HistoryPage`](super::HistoryPage) value. Calls are served one
     /// request at a time in call order; after the last page it completes at once with no
     /// threads and `done: true`.
     pub fn history_next(&mut self, now: Instant, history: HistoryId) -> RequestId {

@@ -30,236 +30,26 @@ mod history;
 mod keepalive;
 mod lifecycle;
 mod requests;
+mod side;
+mod types;
+
+pub use side::Side;
+pub use types::*;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::backoff::Backoff;
-use crate::disconnect::{DisconnectReason, Reaction};
+use crate::disconnect::DisconnectReason;
 use crate::error::{Error, ErrorCode};
 use crate::timer::{Timer, TimerTable};
 use crate::token::Token;
 use crate::wire::Frame;
 use config::ConnectionConfig;
 use lifecycle::Phase;
-
-/// Identifies one request of a session; completions name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestId(pub u64);
-
-impl fmt::Display for RequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-/// Identifies one socket. Inputs about an older socket are ignored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ConnectionId(pub u64);
-
-/// Identifies one chat-history iterator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub struct HistoryId(pub u64);
-
-/// Public connection state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    /// Created with `auto_connect = false`; waiting for `connect()`.
-    Idle,
-    /// First connection: opening the socket and logging in.
-    Connecting,
-    /// Logged in.
-    Connected,
-    /// Lost the connection after having been connected; trying again on its own.
-    Reconnecting,
-    /// Disconnected on purpose (`disconnect()`, inactivity, users limit …); `connect()` resumes.
-    Paused,
-    /// Finished for good.
-    Destroyed,
-}
-
-/// What the session asks its transport to do, or tells its application.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Output<E> {
-    /// Open a WebSocket to `url`; report with `handle_transport_open/closed(conn, ..)`.
-    Open { conn: ConnectionId, url: String },
-    /// Send one text frame on `conn`.
-    Send { conn: ConnectionId, text: String },
-    /// Close `conn`; no `handle_transport_closed` is needed for it.
-    Close { conn: ConnectionId },
-    /// Get a token (`fresh`: bypass any cache); answer with `handle_token`.
-    FetchToken { fresh: bool },
-    /// Deliver an event to the application.
-    Event(E),
-    /// Request `id` finished. `Ok` holds the response payload (for `start_chat`,
-    /// `resume_chat`, `send_event`: merged with the push that carried our `request_id`).
-    Completed { id: RequestId, result: Result<Value, Error> },
-}
-
-/// Per-call options.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RequestOptions {
-    /// In-flight deadline; `None` = the session's `request_timeout`.
-    pub timeout: Option<Duration>,
-    /// For `send_event`: confirm-or-resend across drops (default on).
-    pub exactly_once: bool,
-}
-
-impl Default for RequestOptions {
-    fn default() -> Self {
-        RequestOptions { timeout: None, exactly_once: true }
-    }
-}
-
-/// A page of chat history, as the history iterator completes it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct HistoryPage {
-    /// Threads of this page, oldest first.
-    pub threads: Vec<crate::model::Thread>,
-    /// This was the last page (it may still carry threads).
-    pub done: bool,
-}
-
-/// How the socket ended, as the transport (or the session's own liveness check) said.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CloseInfo {
-    /// The WebSocket close code, when the peer sent a close frame (`1009` message too big,
-    /// `1007` invalid UTF-8, `1001` going away …).
-    pub code: Option<u16>,
-    /// The close frame's reason, or what the transport or the session saw
-    /// (`connection reset`, `ping unanswered for 10000 ms`, …).
-    pub reason: String,
-}
-
-/// Payload of a `connect_failed` event: one connection attempt failed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConnectFailed {
-    /// Why (`CONNECTION_FAILED` with the transport's reason, or the login error).
-    pub error: Error,
-    /// Consecutive failed attempts, this one included.
-    pub attempt: u32,
-    /// When the session tries again.
-    pub retry_in: Duration,
-}
-
-/// Payload of a `disconnected` event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Disconnected {
-    pub reason: DisconnectReason,
-    /// Whether the session reconnects on its own. `false` means it is paused (call
-    /// `connect()`) or destroyed (see [`Disconnected::destroyed`]).
-    pub will_reconnect: bool,
-    /// Whether the session destroyed itself; a destroyed session cannot be reused.
-    pub destroyed: bool,
-    /// The push's `data`, if any (e.g. `{"region":"fra"}`).
-    pub data: Option<Value>,
-    /// For `connection_lost`: how the socket ended (close code and reason).
-    pub close: Option<CloseInfo>,
-}
-
-/// Events the engine itself produces; each side maps them into its own event enum.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CommonEvent {
-    Disconnected(Disconnected),
-    ConnectionUnstable,
-    ConnectionRecovered,
-    FrameRejected { error: crate::wire::Rejection },
-    ConnectFailed(ConnectFailed),
-}
-
-/// A request for the engine to send, built from a typed request ([`Followup::of`]).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Followup {
-    pub action: &'static str,
-    pub payload: Value,
-}
-
-impl Followup {
-    pub fn of<R: crate::request::Request>(req: &R) -> Followup {
-        Followup { action: R::ACTION, payload: payload_of(req) }
-    }
-}
-
-/// The wire payload of one of the engine's own typed requests. These are plain structs that
-/// always serialise; were one ever not to, the `null` would be refused as "not an object"
-/// before it is sent.
-pub(crate) fn payload_of<R: crate::request::Request>(req: &R) -> Value {
-    serde_json::to_value(req).unwrap_or(Value::Null)
-}
-
-/// What a token says about who we are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenOwner {
-    Same,
-    /// Another user than before: calls made for the previous one are dropped.
-    Changed,
-}
-
-/// What differs between the customer and the agent API.
-pub trait Side {
-    type Event: fmt::Debug + Clone + PartialEq;
-    /// Path segment of the RTM URL: `customer` or `agent`.
-    const PATH: &'static str;
-    /// The push announcing a server-side disconnect.
-    const DISCONNECT_PUSH: &'static str;
-
-    /// What a two-step command of this side carries from its first request to its second
-    /// (see [`Side::next_step`]); `Infallible` for a side without one.
-    type Step: fmt::Debug + Clone + PartialEq + Send + 'static;
-
-    fn common(event: CommonEvent) -> Self::Event;
-    /// The first request of a two-step command succeeded with `payload`: the request to send
-    /// next under the command's id, or the error the command ends with.
-    fn next_step(&mut self, step: Self::Step, payload: &Value) -> Result<Followup, Error>;
-    /// What to do after a disconnect for `reason`.
-    fn reaction(reason: &DisconnectReason) -> Reaction;
-    /// The id of the user this session acts as (the customer id, the agent's id), once
-    /// known. Exactly-once confirmation only accepts events authored by this user.
-    fn user_id(&self) -> Option<&str> {
-        None
-    }
-    /// Whether this side has a type for the push `action` (others are kept raw, and only
-    /// up to `wire::MAX_UNKNOWN_PAYLOAD`).
-    fn knows_push(action: &str) -> bool;
-    /// The checks before a call is sent: every action's, then its request type's
-    /// ([`crate::Request::check`], found through the side's action table).
-    fn validate(&self, action: &str, payload: &Value) -> Result<(), Error>;
-    /// A token arrived: who does it name?
-    fn token_identity(&mut self, token: &Token, out: &mut Vec<Self::Event>) -> TokenOwner;
-    /// The `login` payload for this token (`"Bearer …"` / `"Basic …"`).
-    fn login_payload(&mut self, token: &str) -> Map<String, Value>;
-    /// A successful login response; `Err` names what did not match the documented shape.
-    fn login_ok(&mut self, payload: Value, out: &mut Vec<Self::Event>) -> Result<(), String>;
-    /// Fire-and-forget requests to send right after login, before queued calls.
-    fn after_login(&mut self) -> Vec<(String, Value)>;
-    /// A fire-and-forget request from `after_login` failed.
-    fn internal_failed(&mut self, action: &str);
-    /// A push that is not a push-response and not a disconnect.
-    fn push(&mut self, action: &str, payload: Value, out: &mut Vec<Self::Event>);
-    /// A push-response (it completes a request and is not re-emitted).
-    fn push_response(&mut self, action: &str, payload: &Value, out: &mut Vec<Self::Event>);
-    /// A successful response to a caller's request.
-    fn response(&mut self, action: &str, payload: &Value, out: &mut Vec<Self::Event>);
-
-    /// The push (carrying our `request_id`) that completes `action` together with its
-    /// response. By default `start_chat` / `resume_chat` wait for `incoming_chat` and
-    /// `send_event` for `incoming_event`, as the Customer SDK does; a side returning `None`
-    /// completes on the response alone.
-    fn completing_push(&self, action: &str) -> Option<&'static str> {
-        completing_push(action)
-    }
-
-    /// A token this side can produce by itself (static credentials), used instead of asking
-    /// the transport with [`Output::FetchToken`]. `fresh`: the server rejected or expired
-    /// the previous one.
-    fn provide_token(&mut self, now: Instant, fresh: bool) -> Option<Token> {
-        let _ = (now, fresh);
-        None
-    }
-}
 
 /// Who asked for a request, and what its result is for. `T` is the side's [`Side::Step`].
 #[derive(Debug, Clone, PartialEq)]
@@ -350,15 +140,6 @@ struct Conn {
     id: ConnectionId,
     url: String,
     phase: ConnPhase,
-}
-
-/// Which push completes a push-response action.
-fn completing_push(action: &str) -> Option<&'static str> {
-    match action {
-        "start_chat" | "resume_chat" => Some("incoming_chat"),
-        "send_event" => Some("incoming_event"),
-        _ => None,
-    }
 }
 
 /// The session state machine, for one [`Side`].
