@@ -123,6 +123,9 @@ pub(crate) struct Counters {
     pub logins: AtomicU64,
     pub stalled_open: AtomicU64,
     pub stalled_total: AtomicU64,
+    pub closes_sent: AtomicU64,
+    pub closes_answered: AtomicU64,
+    pub closes_unanswered: AtomicU64,
 }
 
 /// Counters exposed by [`Control::stats`] and `GET /_sim/stats`.
@@ -136,6 +139,11 @@ pub struct SimStats {
     /// `stall_handshake` connections still open, and all so far.
     pub stalled_open: u64,
     pub stalled_total: u64,
+    /// Close frames sent by `close_customer` / `close_agent`, and of those, the ones the
+    /// client answered with its own Close (the closing handshake) or did not, in time.
+    pub closes_sent: u64,
+    pub closes_answered: u64,
+    pub closes_unanswered: u64,
     /// What the in-memory state holds now (bounded: see `evict_after`, `max_customers`).
     pub customers: u64,
     pub chats: u64,
@@ -524,6 +532,9 @@ impl Control {
             logins: c.logins.load(Ordering::Relaxed),
             stalled_open: c.stalled_open.load(Ordering::Relaxed),
             stalled_total: c.stalled_total.load(Ordering::Relaxed),
+            closes_sent: c.closes_sent.load(Ordering::Relaxed),
+            closes_answered: c.closes_answered.load(Ordering::Relaxed),
+            closes_unanswered: c.closes_unanswered.load(Ordering::Relaxed),
             customers,
             chats,
             tokens,
