@@ -33,6 +33,7 @@ mod hostile;
 pub mod servers;
 
 pub use hostile::{
+    a_server_close_frame_is_answered_and_the_session_reconnects,
     a_server_that_stops_reading_cannot_freeze_the_client, destroy_ends_every_stream_and_removes_listeners,
     stalled_connects_are_cancelled_and_their_sockets_closed,
 };
@@ -828,6 +829,7 @@ macro_rules! scenarios {
             destroy_ends_every_stream_and_removes_listeners,
             stalled_connects_are_cancelled_and_their_sockets_closed,
             a_server_that_stops_reading_cannot_freeze_the_client,
+            a_server_close_frame_is_answered_and_the_session_reconnects,
         );
     };
     (@tests $t:ty; $($name:ident,)*) => {
