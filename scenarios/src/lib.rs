@@ -21,6 +21,7 @@ use livechat_core::token::{AccountsConfig, Token};
 use livechat_core::{Error, ErrorCode};
 use livechat_sim::{SimConfig, SimThread};
 
+pub mod adapter;
 pub mod agent;
 pub mod identity;
 use serde_json::{Value, json};
@@ -31,6 +32,10 @@ mod endings;
 pub use endings::*;
 mod hostile;
 pub mod servers;
+
+/// For [`async_transport!`]'s expansion in a transport's tests.
+#[doc(hidden)]
+pub use livechat_core as __core;
 
 pub use hostile::{
     a_server_close_frame_is_answered_and_the_session_reconnects,
