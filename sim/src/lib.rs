@@ -27,6 +27,7 @@ mod http;
 mod lifetimes;
 mod serve;
 mod state;
+mod thread;
 mod util;
 
 use serde_json::{Value, json};
@@ -39,6 +40,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 pub use faults::{OversizedKind, oversized_frame};
+pub use thread::{SimThread, Target};
 pub use util::ApiError;
 
 /// Default agent account (documented; overridable with `--agent-token` / `--agent-pat`).
@@ -254,72 +256,6 @@ impl Sim {
 impl Drop for Sim {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
-    }
-}
-
-/// A simulator on its own thread with its own tokio runtime, for tests and programs that
-/// do not run tokio themselves (the smol and blocking clients). Dropping it stops it.
-pub struct SimThread {
-    addr: SocketAddr,
-    control: Control,
-    stop: Option<std::sync::mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl SimThread {
-    pub fn start(cfg: SimConfig) -> std::io::Result<SimThread> {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::Builder::new().name("livechat-sim".into()).spawn(move || {
-            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
-            {
-                Ok(rt) => rt,
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e));
-                    return;
-                }
-            };
-            rt.block_on(async move {
-                match Sim::start(cfg).await {
-                    Ok(sim) => {
-                        let _ = ready_tx.send(Ok((sim.addr(), sim.control())));
-                        let _ = tokio::task::spawn_blocking(move || stop_rx.recv()).await;
-                        sim.shutdown().await;
-                    }
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                    }
-                }
-            });
-        })?;
-        let (addr, control) = ready_rx
-            .recv()
-            .map_err(|_| std::io::Error::other("simulator thread ended before it started"))??;
-        Ok(SimThread { addr, control, stop: Some(stop_tx), thread: Some(thread) })
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-    /// `ws://127.0.0.1:PORT`
-    pub fn url(&self) -> String {
-        format!("ws://{}", self.addr)
-    }
-    /// `http://127.0.0.1:PORT`
-    pub fn http_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-    pub fn control(&self) -> Control {
-        self.control.clone()
-    }
-}
-
-impl Drop for SimThread {
-    fn drop(&mut self) {
-        self.stop.take();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
