@@ -19,6 +19,7 @@ use livechat_core::agent::{
 };
 use livechat_core::customer::actions::ResumeChat;
 use livechat_core::customer::{CustomerApi, Endpoint, Event};
+use livechat_core::engine::CloseInfo;
 use livechat_core::hub::Listen;
 use livechat_core::model::ChatEvent;
 use livechat_core::{Error, ErrorCode};
@@ -297,6 +298,32 @@ pub fn ready_again_after_a_forced_drop<T: AgentTransport>() {
     T::wait_agent(agent.destroy()).expect("destroy");
 }
 
+/// A server Close frame (4001) with no `agent_disconnected` push: `connection_lost` with the
+/// close code and reason, the Close answered (counted by the simulator), `ready` again on its
+/// own and calls work.
+pub fn a_server_close_frame_is_answered_and_the_agent_reconnects<T: AgentTransport>() {
+    let env = Env::new("agent-close");
+    let (agent, mut events) = start_agent::<T>(&env, AgentCredentials::bearer(DEFAULT_AGENT_TOKEN));
+    let control = env.sim.control();
+    assert_eq!(control.close_agent(Some(DEFAULT_AGENT_ID), 4001, "closed by test"), 1);
+    let d = next_matching(&mut events, "disconnected", |e| matches!(e, AgentEvent::Disconnected(_)));
+    let AgentEvent::Disconnected(d) = d else { unreachable!() };
+    assert_eq!(d.reason, DisconnectReason::ConnectionLost, "{d:?}");
+    let close = CloseInfo { code: Some(4001), reason: "closed by test".into() };
+    assert_eq!(d.close, Some(close), "{d:?}");
+    assert!(d.will_reconnect && !d.destroyed, "{d:?}");
+    let end = Instant::now() + WAIT;
+    while control.stats().closes_answered + control.stats().closes_unanswered == 0 {
+        assert!(Instant::now() < end, "the simulator never settled the closing handshake");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let s = control.stats();
+    assert_eq!((s.closes_sent, s.closes_answered, s.closes_unanswered), (1, 1, 0), "the Close was answered");
+    next_matching(&mut events, "ready again", |e| matches!(e, AgentEvent::Ready(_)));
+    T::wait_agent(agent.list_chats(ListChats::new())).expect("list_chats after the reconnect");
+    T::wait_agent(agent.destroy()).expect("destroy");
+}
+
 pub fn calls_made_before_ready_are_sent_after_login_in_call_order<T: AgentTransport>() {
     let log =
         std::env::temp_dir().join(format!("livechat-agent-queue-{}-{}.jsonl", T::NAME, std::process::id()));
@@ -446,6 +473,7 @@ macro_rules! agent_scenarios {
             agent_and_customer_chat_both_ways_with_typing_transfer_and_deactivation,
             personal_access_token_agent_chats_with_a_customer,
             ready_again_after_a_forced_drop,
+            a_server_close_frame_is_answered_and_the_agent_reconnects,
             calls_made_before_ready_are_sent_after_login_in_call_order,
             destroy_fails_pending_and_queued_calls_and_ends_streams,
             agent_disconnected_with_a_pause_reason_waits_for_connect,

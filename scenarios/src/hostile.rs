@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use livechat_core::ErrorCode;
-use livechat_core::customer::{CustomerApi, Endpoint, Event};
+use livechat_core::customer::actions::ListChats;
+use livechat_core::customer::{CustomerApi, DisconnectReason, Endpoint, Event};
+use livechat_core::engine::CloseInfo;
 use livechat_core::hub::Listen;
 use serde_json::json;
 
@@ -118,6 +120,62 @@ pub fn a_server_that_stops_reading_cannot_freeze_the_client<T: Transport>() {
     assert!(proxy.connections() >= 2, "the session reconnected");
     T::wait(client.get_customer()).expect("calls work again after the reconnect");
     T::wait(client.destroy()).expect("destroy");
+}
+
+/// A server Close frame (4001 "closed by test") with no `customer_disconnected` push first:
+/// the client reports `connection_lost` with the close code and reason, answers the Close
+/// with its own (the simulator counts the closing handshake), reconnects on its own and
+/// calls work again.
+pub fn a_server_close_frame_is_answered_and_the_session_reconnects<T: Transport>() {
+    let env = Env::new("close");
+    let control = env.sim.control();
+    let (client, mut events) = env.customer::<T>();
+    let customer = T::wait(client.get_customer()).expect("get_customer");
+    let sockets = control.stats().connections_total;
+
+    assert_eq!(control.close_customer(Some(&customer.id), 4001, "closed by test"), 1, "one socket");
+    // The first `disconnected` after the Close is the one checked, whatever its fields.
+    let Event::Disconnected(d) = events.wait_for("disconnected", |e| matches!(e, Event::Disconnected(_)))
+    else {
+        unreachable!()
+    };
+    assert_eq!(d.reason, DisconnectReason::ConnectionLost, "{d:?}");
+    assert_eq!(d.close, Some(CloseInfo { code: Some(4001), reason: "closed by test".into() }), "{d:?}");
+    assert!(d.will_reconnect && !d.destroyed, "{d:?}");
+    assert_eq!(d.data, None, "{d:?}");
+
+    // The simulator settles the handshake (answered, or not within its bound) once.
+    let settled = poll_until(|| {
+        let s = control.stats();
+        s.closes_answered + s.closes_unanswered >= 1
+    });
+    let s = control.stats();
+    assert!(settled, "the simulator never settled the closing handshake: {s:?}");
+    assert_eq!(
+        (s.closes_sent, s.closes_answered, s.closes_unanswered),
+        (1, 1, 0),
+        "the client answered the Close"
+    );
+
+    events.wait_for("connected again, without connect()", |e| matches!(e, Event::Connected(_)));
+    assert!(control.stats().connections_total > sockets, "a new socket");
+    let chats = T::wait(client.list_chats(ListChats::default())).expect("list_chats after the reconnect");
+    assert!(chats.chats_summary.is_empty(), "{chats:?}");
+    let again = T::wait(client.get_customer()).expect("get_customer after the reconnect");
+    assert_eq!(again.id, customer.id, "the same customer");
+    T::wait(client.destroy()).expect("destroy");
+}
+
+/// Poll `f` every 20 ms until it holds or [`GUARD`] passes; whether it held.
+fn poll_until(f: impl Fn() -> bool) -> bool {
+    let end = std::time::Instant::now() + GUARD;
+    while !f() {
+        if std::time::Instant::now() >= end {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
 }
 
 /// `destroy()` removes every listener and ends every event stream, those taken before it

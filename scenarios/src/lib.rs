@@ -21,6 +21,7 @@ use livechat_core::token::{AccountsConfig, Token};
 use livechat_core::{Error, ErrorCode};
 use livechat_sim::{SimConfig, SimThread};
 
+pub mod adapter;
 pub mod agent;
 pub mod identity;
 use serde_json::{Value, json};
@@ -32,7 +33,12 @@ pub use endings::*;
 mod hostile;
 pub mod servers;
 
+/// For [`async_transport!`]'s expansion in a transport's tests.
+#[doc(hidden)]
+pub use livechat_core as __core;
+
 pub use hostile::{
+    a_server_close_frame_is_answered_and_the_session_reconnects,
     a_server_that_stops_reading_cannot_freeze_the_client, destroy_ends_every_stream_and_removes_listeners,
     stalled_connects_are_cancelled_and_their_sockets_closed,
 };
@@ -828,6 +834,7 @@ macro_rules! scenarios {
             destroy_ends_every_stream_and_removes_listeners,
             stalled_connects_are_cancelled_and_their_sockets_closed,
             a_server_that_stops_reading_cannot_freeze_the_client,
+            a_server_close_frame_is_answered_and_the_session_reconnects,
         );
     };
     (@tests $t:ty; $($name:ident,)*) => {

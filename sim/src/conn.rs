@@ -265,6 +265,10 @@ pub(crate) async fn run(mut ws: WebSocket, shared: Arc<Shared>, params: ConnPara
                         let _ = ws.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
                         break;
                     }
+                    Some(Out::CloseHandshake(code, reason)) => {
+                        crate::faults::close_handshake(&shared, &mut ws, sockjs, code, &reason).await;
+                        break;
+                    }
                 }
             }
             _ = sleep_until(deadline) => {

@@ -1,6 +1,7 @@
 //! Hostile-server fault injections: a server that ignores pings but keeps pushing, one that never
 //! completes the WebSocket handshake, oversized and raw frames, hostile regions in login errors,
-//! a disconnect after every login. Both on [`Control`] and under `POST /_sim/…`.
+//! a disconnect after every login, a bare Close frame. Both on [`Control`] and under
+//! `POST /_sim/…`.
 
 // Handlers return early with ready-made responses; boxing them would only add noise.
 #![allow(clippy::result_large_err)]
@@ -11,6 +12,7 @@ use crate::{Control, Shared};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State as AxState;
+use axum::extract::ws::{Message, WebSocket};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -21,6 +23,13 @@ use std::time::Duration;
 
 /// Largest frame [`Control::send_oversized_customer`] and friends will build.
 pub const MAX_OVERSIZED: usize = 256 * 1024 * 1024;
+
+/// How long a Close sent by [`Control::close_customer`] waits for the client's own Close
+/// before the socket is dropped anyway.
+pub const CLOSE_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A control frame's payload is at most 125 bytes, 2 of them the code.
+const MAX_CLOSE_REASON: usize = 123;
 
 /// The filler of an oversized push: `[0,0,0,…]` (the worst case for a `serde_json::Value`
 /// decoder) or one huge string.
@@ -135,6 +144,46 @@ impl State {
         }
         ids.len()
     }
+
+    fn close_sockets(&mut self, side: Side, user: Option<&str>, code: u16, reason: &str) -> usize {
+        let mut end = reason.len().min(MAX_CLOSE_REASON);
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        let ids = self.targets(side, user);
+        for id in &ids {
+            self.send_now(*id, Out::CloseHandshake(code, reason[..end].to_string()));
+        }
+        ids.len()
+    }
+}
+
+/// The server's side of a closing handshake it starts (RFC 6455 §7.1.2): our Close, then
+/// frames read and ignored until the client's Close, the end of the socket or
+/// [`CLOSE_REPLY_TIMEOUT`]; the outcome is counted.
+pub(crate) async fn close_handshake(
+    shared: &Shared,
+    ws: &mut WebSocket,
+    sockjs: bool,
+    code: u16,
+    reason: &str,
+) {
+    shared.counters.closes_sent.fetch_add(1, Ordering::Relaxed);
+    crate::hardening::close(ws, sockjs, code, reason).await;
+    let reply = async {
+        loop {
+            match ws.recv().await {
+                Some(Ok(Message::Close(_))) => return true,
+                Some(Ok(_)) => {}
+                // Gone without a Close (reset, end of stream) or broken framing.
+                Some(Err(_)) | None => return false,
+            }
+        }
+    };
+    let answered = tokio::time::timeout(CLOSE_REPLY_TIMEOUT, reply).await.unwrap_or(false);
+    let c = &shared.counters;
+    let outcome = if answered { &c.closes_answered } else { &c.closes_unanswered };
+    outcome.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Is `stall_handshake` on?
@@ -248,6 +297,20 @@ impl Control {
         self.with(|st| st.send_raw(Side::Agent, agent_id, |_| text.to_string()))
     }
 
+    /// Sends a WebSocket Close frame with `code` and `reason` (cut to 123 bytes) to the
+    /// customer's sockets (`None` = every customer socket, logged in or not), with no
+    /// `customer_disconnected` push first. Each socket then waits up to
+    /// [`CLOSE_REPLY_TIMEOUT`] for the client's Close and is dropped; `closes_answered` /
+    /// `closes_unanswered` in [`Control::stats`] count the outcomes. Returns how many sockets.
+    pub fn close_customer(&self, customer_id: Option<&str>, code: u16, reason: &str) -> usize {
+        self.with(|st| st.close_sockets(Side::Customer, customer_id, code, reason))
+    }
+
+    /// Same for agents.
+    pub fn close_agent(&self, agent_id: Option<&str>, code: u16, reason: &str) -> usize {
+        self.with(|st| st.close_sockets(Side::Agent, agent_id, code, reason))
+    }
+
     /// Sends an oversized unknown push ([`oversized_frame`]) of `bytes` bytes now.
     pub fn send_oversized_customer(
         &self,
@@ -274,6 +337,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/reject_logins", post(c_reject_logins))
         .route("/push_raw", post(c_push_raw))
         .route("/oversized", post(c_oversized))
+        .route("/close", post(c_close))
 }
 
 fn bad(message: &str) -> Response {
@@ -394,6 +458,28 @@ async fn c_oversized(AxState(sh): AxState<Arc<Shared>>, b: Bytes) -> Response {
         (None, None) => {
             c.send_oversized_customer(None, bytes, kind) + c.send_oversized_agent(None, bytes, kind)
         }
+    };
+    axum::Json(json!({ "sent": n })).into_response()
+}
+
+async fn c_close(AxState(sh): AxState<Arc<Shared>>, b: Bytes) -> Response {
+    let v = match body(&b) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Some(code) = v.get("code").and_then(Value::as_u64).and_then(|c| u16::try_from(c).ok()) else {
+        return bad("`code` is required, 0 to 65535");
+    };
+    let reason = v.get("reason").and_then(Value::as_str).unwrap_or("");
+    if reason.len() > MAX_CLOSE_REASON {
+        return bad("`reason` is longer than 123 bytes");
+    }
+    let c = Control { shared: sh };
+    let s = |k: &str| v.get(k).and_then(Value::as_str);
+    let n = match (s("customer_id"), s("agent_id")) {
+        (_, Some(a)) => c.close_agent(Some(a), code, reason),
+        (Some(cu), None) => c.close_customer(Some(cu), code, reason),
+        (None, None) => c.close_customer(None, code, reason) + c.close_agent(None, code, reason),
     };
     axum::Json(json!({ "sent": n })).into_response()
 }

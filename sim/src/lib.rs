@@ -27,6 +27,7 @@ mod http;
 mod lifetimes;
 mod serve;
 mod state;
+mod thread;
 mod util;
 
 use serde_json::{Value, json};
@@ -39,6 +40,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 pub use faults::{OversizedKind, oversized_frame};
+pub use thread::{SimThread, Target};
 pub use util::ApiError;
 
 /// Default agent account (documented; overridable with `--agent-token` / `--agent-pat`).
@@ -123,6 +125,9 @@ pub(crate) struct Counters {
     pub logins: AtomicU64,
     pub stalled_open: AtomicU64,
     pub stalled_total: AtomicU64,
+    pub closes_sent: AtomicU64,
+    pub closes_answered: AtomicU64,
+    pub closes_unanswered: AtomicU64,
 }
 
 /// Counters exposed by [`Control::stats`] and `GET /_sim/stats`.
@@ -136,6 +141,11 @@ pub struct SimStats {
     /// `stall_handshake` connections still open, and all so far.
     pub stalled_open: u64,
     pub stalled_total: u64,
+    /// Close frames sent by `close_customer` / `close_agent`, and of those, the ones the
+    /// client answered with its own Close (the closing handshake) or did not, in time.
+    pub closes_sent: u64,
+    pub closes_answered: u64,
+    pub closes_unanswered: u64,
     /// What the in-memory state holds now (bounded: see `evict_after`, `max_customers`).
     pub customers: u64,
     pub chats: u64,
@@ -246,72 +256,6 @@ impl Sim {
 impl Drop for Sim {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
-    }
-}
-
-/// A simulator on its own thread with its own tokio runtime, for tests and programs that
-/// do not run tokio themselves (the smol and blocking clients). Dropping it stops it.
-pub struct SimThread {
-    addr: SocketAddr,
-    control: Control,
-    stop: Option<std::sync::mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl SimThread {
-    pub fn start(cfg: SimConfig) -> std::io::Result<SimThread> {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::Builder::new().name("livechat-sim".into()).spawn(move || {
-            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
-            {
-                Ok(rt) => rt,
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e));
-                    return;
-                }
-            };
-            rt.block_on(async move {
-                match Sim::start(cfg).await {
-                    Ok(sim) => {
-                        let _ = ready_tx.send(Ok((sim.addr(), sim.control())));
-                        let _ = tokio::task::spawn_blocking(move || stop_rx.recv()).await;
-                        sim.shutdown().await;
-                    }
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                    }
-                }
-            });
-        })?;
-        let (addr, control) = ready_rx
-            .recv()
-            .map_err(|_| std::io::Error::other("simulator thread ended before it started"))??;
-        Ok(SimThread { addr, control, stop: Some(stop_tx), thread: Some(thread) })
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-    /// `ws://127.0.0.1:PORT`
-    pub fn url(&self) -> String {
-        format!("ws://{}", self.addr)
-    }
-    /// `http://127.0.0.1:PORT`
-    pub fn http_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-    pub fn control(&self) -> Control {
-        self.control.clone()
-    }
-}
-
-impl Drop for SimThread {
-    fn drop(&mut self) {
-        self.stop.take();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -524,6 +468,9 @@ impl Control {
             logins: c.logins.load(Ordering::Relaxed),
             stalled_open: c.stalled_open.load(Ordering::Relaxed),
             stalled_total: c.stalled_total.load(Ordering::Relaxed),
+            closes_sent: c.closes_sent.load(Ordering::Relaxed),
+            closes_answered: c.closes_answered.load(Ordering::Relaxed),
+            closes_unanswered: c.closes_unanswered.load(Ordering::Relaxed),
             customers,
             chats,
             tokens,

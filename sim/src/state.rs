@@ -14,7 +14,11 @@ use tokio::sync::{Notify, mpsc};
 #[derive(Debug)]
 pub enum Out {
     Text(String),
+    /// Send a Close frame and end the connection at once.
     Close(u16, String),
+    /// Send a Close frame, wait (bounded) for the client's own Close, then end the
+    /// connection; the outcome is counted (`Control::close_customer`).
+    CloseHandshake(u16, String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, Stream};
+use futures_util::{SinkExt, Stream, StreamExt};
 use livechat_core::client::{CommandOf, Driver, IoAction, Op, Ops, Tokens, Waiter};
 use livechat_core::engine::{ConnectionId, Engine, Side};
 use livechat_core::http::HttpResponse;
@@ -132,9 +132,17 @@ async fn write<R: Runtime>(
     }
 }
 
-/// The closing handshake, bounded by [`wire::CLOSE_TIMEOUT`].
+/// The closing handshake, bounded by [`wire::CLOSE_TIMEOUT`]: our Close, or after the
+/// peer's Close the reply tungstenite queued (sending a new Close then is refused as
+/// `SendAfterClosing`, so the reply would never go out); then read until the peer ends the
+/// socket, as the blocking transport does.
 async fn close<R: Runtime>(rt: &R, ws: &mut R::WebSocket) {
-    let _ = within(rt, wire::CLOSE_TIMEOUT, ws.send(Message::Close(None))).await;
+    let handshake = async {
+        if ws.close().await.is_ok() {
+            while let Some(Ok(_)) = ws.next().await {}
+        }
+    };
+    let _ = within(rt, wire::CLOSE_TIMEOUT, handshake).await;
 }
 
 impl<R: Runtime> Task<R> {

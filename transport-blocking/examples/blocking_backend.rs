@@ -8,12 +8,11 @@
 //!
 //! The agent token is `LIVECHAT_AGENT_TOKEN`, or the simulator's default one.
 
-use std::time::Duration;
+mod common;
 
 use livechat_blocking::{AccountsConfig, ClientOptions, CustomerApi, CustomerClient, Identity, Secret};
-use livechat_core::customer::{Endpoint, Event, SessionConfig};
-use livechat_core::model::ChatEvent;
-use livechat_sim::{DEFAULT_AGENT_TOKEN, SimConfig, SimThread};
+use livechat_core::customer::{Endpoint, SessionConfig};
+use livechat_sim::{DEFAULT_AGENT_TOKEN, Target};
 
 const CUSTOMERS: usize = 5;
 
@@ -33,38 +32,16 @@ fn customer(
     let chat = client.start_chat(Default::default()).map_err(|e| e.to_string())?;
     let text = format!("Order status for customer {n}, please.");
     client.send_message(&chat.chat_id, &text).map_err(|e| e.to_string())?;
-    let reply = loop {
-        match events.recv_timeout(Duration::from_secs(15)).map_err(|e| format!("customer {n}: {e}"))? {
-            Event::IncomingEvent(e)
-                if e.chat_id == chat.chat_id && e.event.author_id() != Some(me.as_str()) =>
-            {
-                if let ChatEvent::Message(m) = &e.event {
-                    break m.text.clone();
-                }
-            }
-            _ => {}
-        }
-    };
+    let (_, reply) = common::reply(&events, &chat.chat_id, &me).map_err(|e| format!("customer {n}: {e}"))?;
     client.destroy().map_err(|e| e.to_string())?;
     Ok(format!("customer {n} ({me}): {reply}"))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Dependencies capped at `info` whatever RUST_LOG says: below it they log tokens.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(livechat_core::log::env_directives("warn")))
-        .with_writer(std::io::stderr)
-        .try_init();
-    let (_sim, url) = match std::env::args().nth(1) {
-        Some(url) => (None, url),
-        None => {
-            let sim = SimThread::start(SimConfig::default())?;
-            let url = sim.url();
-            (Some(sim), url)
-        }
-    };
-    let endpoint = Endpoint::url(url);
-    let http = endpoint.http_base(None).ok_or("no HTTP base for the endpoint")?;
+    common::init_logging();
+    let target = Target::new(std::env::args().nth(1))?;
+    let endpoint = Endpoint::url(&target.ws_url);
+    let http = &target.http_url;
     let accounts = AccountsConfig::new("org-backend", "client-backend").with_base_url(http);
     let agent_token =
         Secret::new(std::env::var("LIVECHAT_AGENT_TOKEN").unwrap_or_else(|_| DEFAULT_AGENT_TOKEN.into()));

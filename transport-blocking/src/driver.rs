@@ -623,10 +623,10 @@ where
                 self.backlog = true;
             }
             ReadEnd::Closed(code, reason) => {
-                // tungstenite queued the close reply; send it and let the socket go.
+                // tungstenite queued the close reply: the bounded closing handshake sends it
+                // off this thread, as after our own Close and in the async transports.
                 if let Some(socket) = self.socket.take() {
-                    let mut ws = release(&self.poller, socket);
-                    let _ = ws.flush();
+                    close_in_background(release(&self.poller, socket));
                 }
                 tracing::debug!(conn = conn.0, ?code, %reason, "closed by the server");
                 self.driver.handle_closed(Instant::now(), conn, code, &reason);

@@ -1,9 +1,6 @@
 //! The shared end-to-end scenarios on the blocking transport.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-
-use livechat_blocking::{ClientOptions, CustomerClient, Identity, UploadSource};
+use livechat_blocking::{ClientOptions, CustomerClient, Identity};
 use livechat_core::Error;
 use livechat_core::customer::{Exec, HistoryPage, SessionConfig};
 use livechat_core::identity::Grant;
@@ -57,27 +54,14 @@ impl livechat_scenarios::Transport for Blocking {
         data: Vec<u8>,
         cancel_at: Option<f64>,
     ) -> (Result<String, Error>, Vec<f64>) {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let cancel = Arc::new(Mutex::new(None::<Arc<AtomicBool>>));
-        let (s, c) = (seen.clone(), cancel.clone());
-        let progress = Arc::new(move |p: f64| {
-            s.lock().unwrap().push(p);
-            if cancel_at.is_some_and(|at| p >= at)
-                && let Some(flag) = c.lock().unwrap().as_ref()
-            {
-                flag.store(true, Ordering::Relaxed);
-            }
-        });
-        let source = UploadSource::Bytes {
-            name: name.into(),
-            content_type: "application/octet-stream".into(),
-            data: data.into(),
-        };
-        let upload = client.upload_file(source, Some(progress));
-        *cancel.lock().unwrap() = Some(upload.canceler());
-        let result = upload.wait();
-        let seen = seen.lock().unwrap().clone();
-        (result, seen)
+        livechat_scenarios::adapter::upload_bytes(
+            name,
+            data,
+            cancel_at,
+            |source, progress| client.upload_file(source, Some(progress)),
+            |upload| upload.canceler(),
+            |upload| upload.wait(),
+        )
     }
 }
 

@@ -2,26 +2,12 @@
 //! favour of smol, but existing async-std programs can use this crate unchanged): the
 //! driver task lives on smol's global executor, the calls and streams are plain futures.
 
-use std::time::Duration;
-
 use futures_lite::StreamExt;
 use livechat_core::customer::{Endpoint, Event, SessionConfig};
 use livechat_core::model::ChatEvent;
+use livechat_scenarios::adapter::next_matching;
 use livechat_sim::{SimConfig, SimThread};
-use livechat_smol::{AccountsConfig, ClientOptions, CustomerApi, CustomerClient, EventStream, Identity};
-
-async fn next_matching(events: &mut EventStream, f: impl Fn(&Event) -> bool) -> Event {
-    async_std::future::timeout(Duration::from_secs(10), async {
-        loop {
-            let e = events.next().await.expect("event stream ended");
-            if f(&e) {
-                return e;
-            }
-        }
-    })
-    .await
-    .expect("timed out waiting for an event")
-}
+use livechat_smol::{AccountsConfig, ClientOptions, CustomerApi, CustomerClient, Identity};
 
 fn reply_to<'a>(e: &'a Event, text: &str) -> Option<&'a str> {
     match e {

@@ -5,21 +5,9 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use livechat_core::customer::{Endpoint, Event, SessionConfig};
 use livechat_core::token::AccountsConfig;
+use livechat_scenarios::adapter::next_matching;
 use livechat_sim::{Sim, SimConfig};
 use livechat_tokio::{ClientOptions, CustomerApi, CustomerClient, Identity};
-
-async fn next_matching(events: &mut livechat_tokio::EventStream, f: impl Fn(&Event) -> bool) -> Event {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let e = events.next().await.expect("event stream ended");
-            if f(&e) {
-                return e;
-            }
-        }
-    })
-    .await
-    .expect("timed out waiting for an event")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chats_with_the_bot_through_the_cookie_grant() {
