@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use livechat_core::customer::actions::{ResumeChat, StartChat};
-use livechat_core::customer::{Endpoint, Event, SessionConfig};
+use livechat_core::customer::{CustomerConfig, Endpoint, Event};
 use livechat_core::model::{ChatEvent, Thread};
 use livechat_core::token::{AccountsConfig, Token};
 use livechat_core::{Error, ErrorCode};
 use livechat_sim::{Sim, SimConfig};
-use livechat_tokio::{ClientOptions, CustomerApi, CustomerClient, Identity, Rating, Secret, UploadSource};
+use livechat_tokio::{CustomerApi, CustomerClient, CustomerOptions, Identity, Rating, Secret, UploadSource};
 use tokio::io::AsyncBufReadExt;
 
 use crate::transcript::{self, Names};
@@ -70,13 +70,13 @@ pub async fn run(args: Args, debug: bool) -> i32 {
                 }
             };
             println!("● embedded simulator at {} (the bot echoes what you say)", s.url());
-            let config = SessionConfig::new("chat-org", Endpoint::url(s.url()));
+            let config = CustomerConfig::new("chat-org", Endpoint::url(s.url()));
             let accounts = AccountsConfig::new("chat-org", "chat-client").with_base_url(s.http_url());
             sim = Some(s);
             (config, Identity::cookie(accounts, Default::default()))
         }
         Some(org) => {
-            let config = SessionConfig::new(org.clone(), Endpoint::Region(args.region.clone()));
+            let config = CustomerConfig::new(org.clone(), Endpoint::Region(args.region.clone()));
             let mut accounts = AccountsConfig::new(org.clone(), args.client_id.clone().unwrap_or_default());
             if let Some(g) = args.group {
                 accounts = accounts.with_group(g);
@@ -102,7 +102,7 @@ pub async fn run(args: Args, debug: bool) -> i32 {
     };
     let mut config = config;
     config.group_id = args.group;
-    let mut options = ClientOptions::new(identity);
+    let mut options = CustomerOptions::new(identity);
     options.debug_frames = debug;
     let client = CustomerClient::start(config, options);
     let share: Share = Arc::new(Mutex::new(Shared { names: Names::new(None), chat_id: None }));

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use livechat_core::BackoffConfig;
 use livechat_core::customer::actions::StartChat;
-use livechat_core::customer::{Endpoint, Event, SessionConfig};
+use livechat_core::customer::{CustomerConfig, Endpoint, Event};
 use livechat_core::model::{ChatEvent, Properties, RichMessagePostback, Thread};
 use livechat_core::token::AccountsConfig;
 use livechat_sim::{Control, Sim, SimConfig};
 use livechat_tokio::{
-    ClientOptions, CustomerApi, CustomerClient, EventStream, Identity, Rating, UploadSource,
+    CustomerApi, CustomerClient, CustomerOptions, EventStream, Identity, Rating, UploadSource,
 };
 use serde_json::{Map, Value, json};
 
@@ -167,12 +167,12 @@ async fn script(debug: bool) -> Result<(), (&'static str, String)> {
 }
 
 async fn connect(sim: &Sim, debug: bool) -> R<Demo> {
-    let mut config = SessionConfig::new(ORG, Endpoint::url(sim.url()));
+    let mut config = CustomerConfig::new(ORG, Endpoint::url(sim.url()));
     // Reconnect quickly after the forced drop (the default waits 1–5 s like the official SDK).
     config.connection.socket_backoff =
         BackoffConfig { min: Duration::from_millis(50), max: Duration::from_millis(500), jitter: 0.3 };
     let accounts = AccountsConfig::new(ORG, CLIENT_ID).with_base_url(sim.http_url());
-    let mut options = ClientOptions::new(Identity::cookie(accounts, Default::default()));
+    let mut options = CustomerOptions::new(Identity::cookie(accounts, Default::default()));
     options.debug_frames = debug;
     let client = CustomerClient::start(config, options);
     let mut events = client.events();

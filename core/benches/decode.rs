@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use livechat_core::customer::{
-    ConnectionId, CustomerSession, Endpoint, Event, Output, RequestOptions, SessionConfig,
+    ConnectionId, CustomerConfig, CustomerSession, Endpoint, Event, Output, RequestOptions,
 };
 use livechat_core::token::{Secret, Token};
 use livechat_core::wire::Frame;
@@ -38,7 +38,8 @@ fn request_id(text: &str) -> &str {
 /// A session logged in on socket 0, its outputs drained.
 fn logged_in_session() -> (CustomerSession, ConnectionId, Instant) {
     let now = Instant::now();
-    let mut s = CustomerSession::new(SessionConfig::new("org-bench", Endpoint::url("ws://127.0.0.1:1")), now);
+    let mut s =
+        CustomerSession::new(CustomerConfig::new("org-bench", Endpoint::url("ws://127.0.0.1:1")), now);
     let mut conn = None;
     while let Some(out) = s.poll_output() {
         if let Output::Open { conn: c, .. } = out {

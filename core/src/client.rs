@@ -1,6 +1,6 @@
 //! What every transport does between its socket and its callers, written once.
 //!
-//! A transport owns a [`Driver`] on its driver task or thread. Callers send it [`Op`]s with
+//! A transport owns a [`ClientCore`] on its driver task or thread. Callers send it [`Op`]s with
 //! a [`Waiter`]; the transport feeds socket events, HTTP results and time into the driver
 //! and performs the [`IoAction`]s it hands out. The driver runs the session, answers token
 //! requests from a [`TokenSource`] (or asks the application's own provider), completes
@@ -235,7 +235,7 @@ pub enum Tokens {
     /// Built-in: static token or an accounts-service grant, performed as [`IoAction::Http`].
     Source(Box<TokenSource>),
     /// The application's own identity provider: [`IoAction::FetchToken`], answered with
-    /// [`Driver::handle_token`].
+    /// [`ClientCore::handle_token`].
     External,
 }
 
@@ -253,19 +253,19 @@ pub enum IoAction {
     Close {
         conn: ConnectionId,
     },
-    /// Perform this request; answer with [`Driver::handle_http`].
+    /// Perform this request; answer with [`ClientCore::handle_http`].
     Http {
         id: u64,
         request: HttpRequest,
     },
-    /// Ask the application's identity provider; answer with [`Driver::handle_token`].
+    /// Ask the application's identity provider; answer with [`ClientCore::handle_token`].
     FetchToken {
         fresh: bool,
     },
 }
 
 /// The runtime-agnostic half of a client.
-pub struct Driver<S: Side>
+pub struct ClientCore<S: Side>
 where
     S::Event: Kinded,
 {
@@ -283,18 +283,18 @@ where
     frame_len: usize,
 }
 
-impl<S: Side> Driver<S>
+impl<S: Side> ClientCore<S>
 where
     S::Event: Kinded,
     Engine<S>: Ops,
 {
     /// Wrap a session; outputs it already produced (an auto-connect) are taken up at once.
-    pub fn new(session: Engine<S>, tokens: Tokens, now: Instant) -> Driver<S> {
+    pub fn new(session: Engine<S>, tokens: Tokens, now: Instant) -> ClientCore<S> {
         let enabled = match &tokens {
             Tokens::Source(src) => src.can_refresh(),
             Tokens::External => true,
         };
-        let mut driver = Driver {
+        let mut driver = ClientCore {
             renewal: Renewal::new(enabled),
             frame_len: 0,
             session,
@@ -324,7 +324,7 @@ where
         &self.session
     }
 
-    /// When to call [`Driver::handle_timeout`] next (the session's timers and the renewal
+    /// When to call [`ClientCore::handle_timeout`] next (the session's timers and the renewal
     /// of credentials ahead of their expiry).
     pub fn poll_timeout(&self) -> Option<Instant> {
         match (self.session.poll_timeout(), self.renewal.due(&self.session)) {
@@ -408,7 +408,7 @@ where
     }
 
     /// Whether the session is destroyed (by `destroy()` or by itself): a transport may end
-    /// its task or thread then, with [`Driver::shutdown`].
+    /// its task or thread then, with [`ClientCore::shutdown`].
     pub fn is_destroyed(&self) -> bool {
         self.session.state() == State::Destroyed
     }

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::customer::SessionConfig;
+use crate::customer::CustomerConfig;
 use crate::identity::{CookieJar, SharedJar};
 use crate::token::Token;
 
@@ -29,7 +29,7 @@ impl std::fmt::Debug for CustomerState {
 impl CustomerState {
     /// For a session started with `config`; `jar` is the cookie grant's (from
     /// `Identity::tokens`). Give it the driver's token with [`CustomerState::with_token`].
-    pub fn new(config: &SessionConfig, jar: Option<SharedJar>) -> Self {
+    pub fn new(config: &CustomerConfig, jar: Option<SharedJar>) -> Self {
         CustomerState {
             token: Arc::default(),
             jar,
@@ -38,7 +38,7 @@ impl CustomerState {
         }
     }
 
-    /// Follow the driver's token ([`crate::client::Driver::current_token`]).
+    /// Follow the driver's token ([`crate::client::ClientCore::current_token`]).
     pub fn with_token(self, token: Arc<Mutex<Option<Token>>>) -> Self {
         CustomerState { token, ..self }
     }

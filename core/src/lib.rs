@@ -17,12 +17,12 @@
 //!
 //! ```
 //! use std::time::{Duration, Instant};
-//! use livechat_core::customer::{CustomerSession, Endpoint, Event, Output, RequestOptions, SessionConfig, State};
+//! use livechat_core::customer::{CustomerSession, Endpoint, Event, Output, RequestOptions, CustomerConfig, State};
 //! use livechat_core::token::{Secret, Token};
 //! use serde_json::{Value, json};
 //!
 //! let mut now = Instant::now();
-//! let config = SessionConfig::new("my-organization", Endpoint::url("ws://127.0.0.1:9"));
+//! let config = CustomerConfig::new("my-organization", Endpoint::url("ws://127.0.0.1:9"));
 //! let mut session = CustomerSession::new(config, now); // auto-connects: outputs are waiting
 //! // A call made before login is queued and sent after it.
 //! let call = session.request(now, "list_chats", json!({}), RequestOptions::default());

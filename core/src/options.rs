@@ -8,7 +8,7 @@
 //! the TLS configuration type (`Tls`, rustls's `ClientConfig` in every transport today) and
 //! a transport's own extra fields (the blocking client's `call_timeout`: `T` may wrap
 //! [`TransportOptions`] in a struct of its own, see [`Transport`]). Each transport names the
-//! concrete types (`ClientOptions`, `AgentOptions`, `Identity`) as aliases.
+//! concrete types (`CustomerOptions`, `AgentOptions`, `Identity`) as aliases.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! Credentials renewed ahead of their expiry, while the session runs.
 //!
-//! The [`Driver`](crate::client::Driver) owns the decision (the transports only perform the
+//! The [`ClientCore`](crate::client::ClientCore) owns the decision (the transports only perform the
 //! fetches it asks for and hand the results back):
 //!
 //! * **When.** A token (customer) or agent credentials with a lifetime are renewed at

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use livechat_core::ErrorCode;
 use livechat_core::customer::{
-    CustomerSession, DisconnectReason, Endpoint, Event, RequestId, SessionConfig, State,
+    CustomerConfig, CustomerSession, DisconnectReason, Endpoint, Event, RequestId, State,
 };
 use livechat_core::wire::{FrameError, Rejection};
 use serde_json::{Value, json};
@@ -213,7 +213,7 @@ fn calls_on_a_session_that_cannot_connect_fail_with_the_cause_after_a_few_second
 #[test]
 fn an_invalid_endpoint_fails_at_once_and_names_the_url() {
     for bad in ["htp:/127.0.0.1", "http://127.0.0.1:8080"] {
-        let c = SessionConfig::new("org-1", Endpoint::url(bad));
+        let c = CustomerConfig::new("org-1", Endpoint::url(bad));
         let mut p = Peer::new(c);
         assert!(p.opened_urls.is_empty(), "nothing to open for {bad}");
         assert_eq!(p.s.state(), State::Destroyed);

@@ -2,7 +2,7 @@
 //! agent credentials swapped on a running session (by hand and before they expire), and
 //! customer tokens renewed ahead of expiry so the reconnect at `access_token_expired`
 //! needs no token round trip. The session-level tests use the scripted peer; the renewal
-//! lives in the driver, so those tests play the transport around a `Driver`.
+//! lives in the driver, so those tests play the transport around a `ClientCore`.
 
 mod support;
 
@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use livechat_core::agent::{AgentCommand, AgentCredentials, AgentEvent, AgentSide, ExpiringCredentials};
-use livechat_core::client::{Driver, IoAction, Op, Tokens};
+use livechat_core::client::{ClientCore, IoAction, Op, Tokens};
 use livechat_core::customer::{CustomerSession, CustomerSide, Event, State};
 use livechat_core::engine::{ConnectionId, Engine, Side};
 use livechat_core::error::ErrorCode;
@@ -127,13 +127,13 @@ fn update_session_while_not_connected_replaces_the_credentials_for_the_next_logi
 
 // ------------------------------------------------------------------ a driver with a scripted transport
 
-/// Plays the transport and the server around a [`Driver`]: answers pings, records frames,
+/// Plays the transport and the server around a [`ClientCore`]: answers pings, records frames,
 /// token fetches and events, and moves simulated time.
 struct Harness<S: Side>
 where
     S::Event: Kinded,
 {
-    d: Driver<S>,
+    d: ClientCore<S>,
     now: Instant,
     conn: Option<ConnectionId>,
     open: bool,
@@ -149,7 +149,7 @@ where
     Engine<S>: Ops,
 {
     fn new(session: Engine<S>, tokens: Tokens, now: Instant) -> Harness<S> {
-        let d = Driver::new(session, tokens, now);
+        let d = ClientCore::new(session, tokens, now);
         let events = Arc::new(Mutex::new(Vec::new()));
         let sink = events.clone();
         d.hub().lock().unwrap().subscribe(move |e: &S::Event, _| {

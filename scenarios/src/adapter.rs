@@ -124,10 +124,10 @@ macro_rules! async_transport {
             const NAME: &'static str = $name;
 
             fn start(
-                config: $crate::__core::customer::SessionConfig,
+                config: $crate::__core::customer::CustomerConfig,
                 grant: $crate::__core::identity::Grant,
             ) -> $krate::CustomerClient {
-                let options = $krate::ClientOptions::new($krate::Identity::Grant(grant));
+                let options = $krate::CustomerOptions::new($krate::Identity::Grant(grant));
                 <$t as $crate::adapter::BlockOn>::enter(|| $krate::CustomerClient::start(config, options))
             }
 

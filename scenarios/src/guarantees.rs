@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use livechat_core::ErrorCode;
-use livechat_core::customer::{CustomerApi, DisconnectReason, Endpoint, Event, SessionConfig};
+use livechat_core::customer::{CustomerApi, CustomerConfig, DisconnectReason, Endpoint, Event};
 use livechat_core::identity::Grant;
 use livechat_core::token::{Secret, Token};
 use livechat_core::wire::{FrameError, Rejection};
@@ -26,7 +26,7 @@ fn static_token(env: &Env) -> (Token, String) {
     (token, id)
 }
 
-fn start_with<T: Transport>(config: SessionConfig, grant: Grant) -> (T::Client, Events) {
+fn start_with<T: Transport>(config: CustomerConfig, grant: Grant) -> (T::Client, Events) {
     let mut config = config;
     let auto = std::mem::replace(&mut config.connection.auto_connect, false);
     let client = T::start(config, grant);

@@ -16,7 +16,7 @@ use crate::{Env, Next, Transport, join, later};
 /// Generous bound for anything that must happen "soon" (never a measured time).
 const GUARD: Duration = Duration::from_secs(20);
 
-fn quick_retries(config: &mut livechat_core::customer::SessionConfig) {
+fn quick_retries(config: &mut livechat_core::customer::CustomerConfig) {
     config.connection.socket_backoff.min = Duration::from_millis(150);
     config.connection.socket_backoff.max = Duration::from_millis(300);
     config.connection.login_backoff.min = Duration::from_millis(150);

@@ -185,7 +185,7 @@ fn helper_run<T: IdentityTransport>(args: &str) {
     };
     let restored = !jar.is_empty();
     let accounts = livechat_core::token::AccountsConfig::new(org, "client-restart").with_base_url(http);
-    let config = livechat_core::customer::SessionConfig::new(org, Endpoint::url(ws));
+    let config = livechat_core::customer::CustomerConfig::new(org, Endpoint::url(ws));
     let client = T::start(config, Grant::Cookie { accounts, jar });
     let customer = T::wait(client.get_customer()).expect("get_customer");
     let mut out = json!({"customer_id": customer.id});

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use livechat_core::customer::actions::{ListChats, ListGroupStatuses};
 use livechat_core::customer::{
-    Availability, CustomerApi, DisconnectReason, Endpoint, Event, Exec, HistoryPage, SessionConfig,
+    Availability, CustomerApi, CustomerConfig, DisconnectReason, Endpoint, Event, Exec, HistoryPage,
 };
 use livechat_core::identity::{CookieJar, Grant};
 use livechat_core::model::{DeletedProperties, FormType, GroupStatus, Properties};
@@ -48,7 +48,7 @@ pub trait Transport: 'static {
     type Client: CustomerApi + Clone + Send + Sync + 'static;
     const NAME: &'static str;
     /// Start a client (connecting when `config.connection.auto_connect`).
-    fn start(config: SessionConfig, grant: Grant) -> Self::Client;
+    fn start(config: CustomerConfig, grant: Grant) -> Self::Client;
     /// Wait for a call's result.
     fn wait<V: Send + 'static>(out: <Self::Client as Exec>::Out<V>) -> Result<V, Error>;
     /// The chat's history as the transport's stream / iterator, one page per `next()`
@@ -107,8 +107,8 @@ impl Env {
     }
 
     /// A session config pointing at the simulator, with quick reconnects for tests.
-    pub fn config(&self) -> SessionConfig {
-        let mut c = SessionConfig::new(self.org.clone(), Endpoint::url(self.sim.url()));
+    pub fn config(&self) -> CustomerConfig {
+        let mut c = CustomerConfig::new(self.org.clone(), Endpoint::url(self.sim.url()));
         c.connection.socket_backoff.min = Duration::from_millis(50);
         c.connection.socket_backoff.max = Duration::from_millis(300);
         c.connection.login_backoff.min = Duration::from_millis(50);
@@ -130,7 +130,10 @@ impl Env {
         self.customer_with::<T>(|_| {})
     }
 
-    pub fn customer_with<T: Transport>(&self, tweak: impl FnOnce(&mut SessionConfig)) -> (T::Client, Events) {
+    pub fn customer_with<T: Transport>(
+        &self,
+        tweak: impl FnOnce(&mut CustomerConfig),
+    ) -> (T::Client, Events) {
         let mut config = self.config();
         tweak(&mut config);
         // Start paused and attach the recorder first, so no event can come before it.

@@ -300,7 +300,7 @@ impl Control {
     /// Sends a WebSocket Close frame with `code` and `reason` (cut to 123 bytes) to the
     /// customer's sockets (`None` = every customer socket, logged in or not), with no
     /// `customer_disconnected` push first. Each socket then waits up to
-    /// [`CLOSE_REPLY_TIMEOUT`] for the client's Close and is dropped; `closes_answered` /
+    /// `CLOSE_REPLY_TIMEOUT` (5 s) for the client's Close and is dropped; `closes_answered` /
     /// `closes_unanswered` in [`Control::stats`] count the outcomes. Returns how many sockets.
     pub fn close_customer(&self, customer_id: Option<&str>, code: u16, reason: &str) -> usize {
         self.with(|st| st.close_sockets(Side::Customer, customer_id, code, reason))

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use futures_util::Stream;
 use livechat_core::client::{Op, decode};
 use livechat_core::customer::{
-    CustomerApi, CustomerCommand, CustomerSession, Event, Exec, HistoryPage, SessionConfig,
+    CustomerApi, CustomerCommand, CustomerConfig, CustomerSession, Event, Exec, HistoryPage,
 };
 use livechat_core::engine::HistoryId;
 use livechat_core::handle::CustomerState;
@@ -17,7 +17,7 @@ use livechat_http::{Progress, UploadTarget};
 
 use crate::driver::{self, Command, Commands};
 use crate::events::{self, EventStream};
-use crate::options::ClientOptions;
+use crate::options::CustomerOptions;
 use crate::runtime::{BoxFuture, Runtime};
 use crate::upload::{self, Upload, UploadSource};
 
@@ -44,14 +44,14 @@ impl<R: Runtime + Default> CustomerClient<R> {
     /// Start a client: its driver task is spawned on the runtime. With `auto_connect` (the
     /// default) it connects at once; calls made meanwhile are queued and sent after login.
     /// The task ends when every handle is dropped or the session is destroyed.
-    pub fn start(config: SessionConfig, options: ClientOptions) -> CustomerClient<R> {
+    pub fn start(config: CustomerConfig, options: CustomerOptions) -> CustomerClient<R> {
         CustomerClient::start_on(R::default(), config, options)
     }
 }
 
 impl<R: Runtime> CustomerClient<R> {
     /// [`CustomerClient::start`] on a runtime value of your own.
-    pub fn start_on(runtime: R, config: SessionConfig, options: ClientOptions) -> CustomerClient<R> {
+    pub fn start_on(runtime: R, config: CustomerConfig, options: CustomerOptions) -> CustomerClient<R> {
         let (tokens, provider, jar) = options.identity.tokens();
         let state = CustomerState::new(&config, jar);
         let session = CustomerSession::new(config, std::time::Instant::now());

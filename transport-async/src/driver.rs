@@ -1,5 +1,5 @@
 //! The driver task, written once for every async runtime: owns the socket and the core
-//! [`Driver`] (quinn's `ConnectionDriver` over its `Runtime`).
+//! [`ClientCore`] (quinn's `ConnectionDriver` over its `Runtime`).
 
 use std::collections::HashMap;
 use std::future::poll_fn;
@@ -9,7 +9,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, Stream, StreamExt};
-use livechat_core::client::{CommandOf, Driver, IoAction, Op, Ops, Tokens, Waiter};
+use livechat_core::client::{ClientCore, CommandOf, IoAction, Op, Ops, Tokens, Waiter};
 use livechat_core::engine::{ConnectionId, Engine, Side};
 use livechat_core::http::HttpResponse;
 use livechat_core::hub::{EventHub, Kinded};
@@ -95,7 +95,7 @@ where
     let _ = rustls::crypto::ring::default_provider().install_default();
     // Every connect (TCP, TLS, WebSocket handshake) is bounded by the session's login timeout.
     let connect_timeout = session.config().login_timeout;
-    let driver = Driver::new(session, tokens, Instant::now());
+    let driver = ClientCore::new(session, tokens, Instant::now());
     let shared = driver.hub();
     let token = driver.current_token();
     let (tx, rx) = async_channel::unbounded();
@@ -178,7 +178,7 @@ impl<R: Runtime> Task<R> {
         })
     }
 
-    async fn run<S>(self, mut driver: Driver<S>, commands: async_channel::Receiver<Command<CommandOf<S>>>)
+    async fn run<S>(self, mut driver: ClientCore<S>, commands: async_channel::Receiver<Command<CommandOf<S>>>)
     where
         S: Side + Send + 'static,
         S::Event: Kinded + Send + 'static,

@@ -1,7 +1,7 @@
 //! # livechat-async
 //!
 //! The async LiveChat clients, written once for every runtime. A driver task owns the
-//! WebSocket and the core [`Driver`](livechat_core::client::Driver) (quinn's
+//! WebSocket and the core [`ClientCore`](livechat_core::client::ClientCore) (quinn's
 //! `ConnectionDriver` shape); it moves frames, time and HTTP results in and performs what
 //! the core asks for. Every protocol decision is in core; every transport decision
 //! (deadlines on connects, writes and the closing handshake, cancelling abandoned
@@ -31,7 +31,7 @@ pub mod common {
     pub use crate::agent_client::AgentEventStream;
     pub use crate::events::EventStream;
     pub use crate::options::{
-        AgentOptions, ClientOptions, CredentialsProvider, Identity, IdentityProvider, TransportOptions,
+        AgentOptions, CredentialsProvider, CustomerOptions, Identity, IdentityProvider, TransportOptions,
     };
     pub use crate::runtime::BoxFuture;
     pub use crate::upload::{Upload, UploadSource};
@@ -39,7 +39,7 @@ pub mod common {
         AgentApi, AgentConfig, AgentCredentials, AgentEvent, AgentEventKind, ExpiringCredentials, Recipients,
     };
     pub use livechat_core::customer::{
-        CustomerApi, Endpoint, Event, EventKind, HistoryPage, Rating, SessionConfig,
+        CustomerApi, CustomerConfig, Endpoint, Event, EventKind, HistoryPage, Rating,
     };
     pub use livechat_core::hub::Listen;
     pub use livechat_core::identity::{CookieJar, Grant};

@@ -25,7 +25,7 @@ pub type TransportOptions = livechat_core::options::TransportOptions<rustls::Cli
 
 /// Options of a customer client: an [`Identity`] and the [`TransportOptions`], whose fields
 /// read as its own (`options.debug_frames = true`).
-pub type ClientOptions = livechat_core::options::CustomerOptions<dyn IdentityProvider, TransportOptions>;
+pub type CustomerOptions = livechat_core::options::CustomerOptions<dyn IdentityProvider, TransportOptions>;
 
 /// Options of an [`crate::AgentClient`]: the [`TransportOptions`] and an optional
 /// [`CredentialsProvider`] (builder `credentials_provider`).

@@ -10,8 +10,8 @@
 
 mod common;
 
-use livechat_blocking::{AccountsConfig, ClientOptions, CustomerApi, CustomerClient, Identity, Secret};
-use livechat_core::customer::{Endpoint, SessionConfig};
+use livechat_blocking::{AccountsConfig, CustomerApi, CustomerClient, CustomerOptions, Identity, Secret};
+use livechat_core::customer::{CustomerConfig, Endpoint};
 use livechat_sim::{DEFAULT_AGENT_TOKEN, Target};
 
 const CUSTOMERS: usize = 5;
@@ -24,8 +24,8 @@ fn customer(
 ) -> Result<String, String> {
     let org = accounts.organization_id.clone();
     let client = CustomerClient::start(
-        SessionConfig::new(org, endpoint),
-        ClientOptions::new(Identity::agent_token(accounts, agent_token, None)),
+        CustomerConfig::new(org, endpoint),
+        CustomerOptions::new(Identity::agent_token(accounts, agent_token, None)),
     );
     let events = client.events();
     let me = client.get_customer().map_err(|e| e.to_string())?.id;

@@ -8,8 +8,8 @@
 
 mod common;
 
-use livechat_blocking::{AccountsConfig, ClientOptions, CookieJar, CustomerApi, CustomerClient, Identity};
-use livechat_core::customer::{Endpoint, SessionConfig};
+use livechat_blocking::{AccountsConfig, CookieJar, CustomerApi, CustomerClient, CustomerOptions, Identity};
+use livechat_core::customer::{CustomerConfig, Endpoint};
 use livechat_sim::Target;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,8 +21,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let org = "org-example";
     let accounts = AccountsConfig::new(org, "client-example").with_base_url(http);
     let client = CustomerClient::start(
-        SessionConfig::new(org, endpoint),
-        ClientOptions::new(Identity::cookie(accounts, CookieJar::default())),
+        CustomerConfig::new(org, endpoint),
+        CustomerOptions::new(Identity::cookie(accounts, CookieJar::default())),
     );
     let events = client.events();
 

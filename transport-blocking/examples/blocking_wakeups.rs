@@ -10,8 +10,8 @@
 
 use std::time::{Duration, Instant};
 
-use livechat_blocking::{AccountsConfig, ClientOptions, CookieJar, CustomerApi, CustomerClient, Identity};
-use livechat_core::customer::{Endpoint, Event, SessionConfig};
+use livechat_blocking::{AccountsConfig, CookieJar, CustomerApi, CustomerClient, CustomerOptions, Identity};
+use livechat_core::customer::{CustomerConfig, Endpoint, Event};
 use livechat_sim::{SimConfig, SimThread};
 
 const ORG: &str = "org-wakeups";
@@ -22,10 +22,10 @@ fn start(
     let endpoint = Endpoint::url(url);
     let http = endpoint.http_base(None).ok_or("no HTTP base for the endpoint")?;
     let accounts = AccountsConfig::new(ORG, "client-wakeups").with_base_url(http);
-    let mut config = SessionConfig::new(ORG, endpoint);
+    let mut config = CustomerConfig::new(ORG, endpoint);
     config.connection.auto_connect = false;
     let client =
-        CustomerClient::start(config, ClientOptions::new(Identity::cookie(accounts, CookieJar::default())));
+        CustomerClient::start(config, CustomerOptions::new(Identity::cookie(accounts, CookieJar::default())));
     let events = client.events();
     client.connect()?;
     Ok((client, events))

@@ -62,7 +62,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
-use livechat_core::client::{CommandOf, Driver, IoAction, Op, Ops, Tokens, Waiter};
+use livechat_core::client::{ClientCore, CommandOf, IoAction, Op, Ops, Tokens, Waiter};
 use livechat_core::engine::{ConnectionId, Engine, Side, State};
 use livechat_core::http::HttpResponse;
 use livechat_core::hub::{EventHub, Kinded};
@@ -307,7 +307,7 @@ where
     install_crypto_provider();
     let handshake_timeout = session.config().login_timeout;
     let organization_id = session.config().organization_id.clone();
-    let driver = Driver::new(session, tokens, Instant::now());
+    let driver = ClientCore::new(session, tokens, Instant::now());
     let hub = driver.hub();
     let token = driver.current_token();
     let (tx, rx) = channel();
@@ -378,7 +378,7 @@ where
     S::Event: Kinded,
     Engine<S>: Ops,
 {
-    driver: Driver<S>,
+    driver: ClientCore<S>,
     commands: Receiver<Command<CommandOf<S>>>,
     /// Commands in `commands` (see [`Commands`]).
     waiting: Arc<AtomicUsize>,
@@ -855,7 +855,7 @@ mod tests {
     use livechat_core::customer::{Event, Keepalive};
 
     use super::*;
-    use crate::{ClientOptions, CustomerApi, CustomerClient, Identity};
+    use crate::{CustomerApi, CustomerClient, CustomerOptions, Identity};
 
     /// An idle connected client sleeps until something happens, and a call wakes it at
     /// once. Every session timer is ten minutes away, so during the test nothing but a
@@ -876,7 +876,7 @@ mod tests {
         config.connection.login_timeout = far;
         config.connection.request_timeout = far;
         config.connection.auto_connect = false;
-        let client = CustomerClient::start(config, ClientOptions::new(Identity::Grant(env.cookie_grant())))
+        let client = CustomerClient::start(config, CustomerOptions::new(Identity::Grant(env.cookie_grant())))
             .with_call_timeout(LIMIT);
         let events = client.events();
         client.connect().expect("connect");

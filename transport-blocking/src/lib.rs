@@ -3,18 +3,18 @@
 //! The LiveChat Customer Chat API client (and, as [`AgentClient`], the Agent Chat API
 //! client) without an async runtime. A thin driver of the
 //! [`livechat_core`] session: one std thread owns the WebSocket (tungstenite, rustls with
-//! certificate verification) and the core [`Driver`](livechat_core::client::Driver); it
+//! certificate verification) and the core [`ClientCore`](livechat_core::client::ClientCore); it
 //! moves frames, time and HTTP results in and performs what the core asks for. Every
 //! protocol decision is in core. Methods block until their result is in, at most
 //! [`TransportOptions::call_timeout`](TransportOptions#structfield.call_timeout) (for
 //! customers and agents alike).
 //!
 //! ```no_run
-//! use livechat_blocking::{CustomerClient, ClientOptions, CustomerApi, Identity};
-//! use livechat_core::customer::{Endpoint, SessionConfig};
+//! use livechat_blocking::{CustomerClient, CustomerOptions, CustomerApi, Identity};
+//! use livechat_core::customer::{Endpoint, CustomerConfig};
 //! # fn demo(token: livechat_core::token::Token) -> Result<(), livechat_core::Error> {
-//! let config = SessionConfig::new("my-organization-id", Endpoint::Region("dal".into()));
-//! let client = CustomerClient::start(config, ClientOptions::new(Identity::token(token)));
+//! let config = CustomerConfig::new("my-organization-id", Endpoint::Region("dal".into()));
+//! let client = CustomerClient::start(config, CustomerOptions::new(Identity::token(token)));
 //! let chat = client.start_chat(Default::default())?;
 //! client.send_message(&chat.chat_id, "Hello!")?;
 //! for event in client.events() {
@@ -37,7 +37,7 @@ use std::time::Duration;
 use livechat_core::Error;
 use livechat_core::client::Op;
 use livechat_core::customer::{
-    CustomerCommand, CustomerSession, Event, Exec, HistoryId, HistoryPage, SessionConfig,
+    CustomerCommand, CustomerConfig, CustomerSession, Event, Exec, HistoryId, HistoryPage,
 };
 use livechat_core::handle::CustomerState;
 use livechat_core::hub::EventHub;
@@ -67,7 +67,7 @@ pub type Identity = livechat_core::options::Identity<dyn IdentityProvider>;
 
 /// Options of a customer client: an [`Identity`] and the [`TransportOptions`], whose fields
 /// read as its own (`options.debug_frames = true`).
-pub type ClientOptions = livechat_core::options::CustomerOptions<dyn IdentityProvider, TransportOptions>;
+pub type CustomerOptions = livechat_core::options::CustomerOptions<dyn IdentityProvider, TransportOptions>;
 
 /// The blocking transport's options: the fields every transport shares
 /// ([`livechat_core::options::TransportOptions`], read through this struct:
@@ -139,7 +139,7 @@ impl std::fmt::Debug for CustomerClient {
 impl CustomerClient {
     /// Start a client and its driver thread. With `auto_connect` (the default) it connects
     /// at once; calls made meanwhile are queued and sent after login.
-    pub fn start(config: SessionConfig, options: ClientOptions) -> CustomerClient {
+    pub fn start(config: CustomerConfig, options: CustomerOptions) -> CustomerClient {
         let call_timeout = options.transport.call_timeout(&config.connection);
         let (tokens, provider, jar) = options.identity.tokens();
         let state = CustomerState::new(&config, jar);

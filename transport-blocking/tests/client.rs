@@ -6,15 +6,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use livechat_blocking::{ClientOptions, CustomerApi, CustomerClient, EventReceiver, Identity, UploadSource};
+use livechat_blocking::{
+    CustomerApi, CustomerClient, CustomerOptions, EventReceiver, Identity, UploadSource,
+};
 use livechat_core::ErrorCode;
-use livechat_core::customer::{Event, EventKind, SessionConfig};
+use livechat_core::customer::{CustomerConfig, Event, EventKind};
 use livechat_scenarios::Env;
 
 const LIMIT: Duration = Duration::from_secs(10);
 
-fn options(env: &Env) -> ClientOptions {
-    ClientOptions::new(Identity::Grant(env.cookie_grant()))
+fn options(env: &Env) -> CustomerOptions {
+    CustomerOptions::new(Identity::Grant(env.cookie_grant()))
 }
 
 fn wait_for(events: &EventReceiver, what: &str, f: impl Fn(&Event) -> bool) -> Event {
@@ -27,7 +29,7 @@ fn wait_for(events: &EventReceiver, what: &str, f: impl Fn(&Event) -> bool) -> E
     }
 }
 
-fn connected(env: &Env, config: SessionConfig, options: ClientOptions) -> (CustomerClient, EventReceiver) {
+fn connected(env: &Env, config: CustomerConfig, options: CustomerOptions) -> (CustomerClient, EventReceiver) {
     let _ = env;
     let client = CustomerClient::start(config, options);
     let events = client.events();

@@ -1,8 +1,8 @@
 //! The shared end-to-end scenarios on the blocking transport.
 
-use livechat_blocking::{ClientOptions, CustomerClient, Identity};
+use livechat_blocking::{CustomerClient, CustomerOptions, Identity};
 use livechat_core::Error;
-use livechat_core::customer::{Exec, HistoryPage, SessionConfig};
+use livechat_core::customer::{CustomerConfig, Exec, HistoryPage};
 use livechat_core::identity::Grant;
 
 struct Blocking;
@@ -24,8 +24,8 @@ impl livechat_scenarios::Transport for Blocking {
     type Client = CustomerClient;
     const NAME: &'static str = "blocking";
 
-    fn start(config: SessionConfig, grant: Grant) -> CustomerClient {
-        CustomerClient::start(config, ClientOptions::new(Identity::Grant(grant)))
+    fn start(config: CustomerConfig, grant: Grant) -> CustomerClient {
+        CustomerClient::start(config, CustomerOptions::new(Identity::Grant(grant)))
     }
 
     /// Calls already return their result.

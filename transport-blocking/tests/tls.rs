@@ -13,7 +13,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
-use livechat_blocking::{ClientOptions, CustomerApi, CustomerClient, Identity};
+use livechat_blocking::{CustomerApi, CustomerClient, CustomerOptions, Identity};
 use livechat_core::customer::{Endpoint, Event, Keepalive};
 use livechat_core::model::ChatEvent;
 use livechat_scenarios::Env;
@@ -117,7 +117,7 @@ fn a_wss_session_runs_with_every_timer_far_away() {
     config.connection.login_timeout = far;
     config.connection.request_timeout = far;
     config.connection.auto_connect = false;
-    let mut options = ClientOptions::new(Identity::Grant(env.cookie_grant()));
+    let mut options = CustomerOptions::new(Identity::Grant(env.cookie_grant()));
     options.tls = Some(client_tls());
     let client = CustomerClient::start(config, options).with_call_timeout(LIMIT);
     let events = client.events();

@@ -14,12 +14,12 @@
 mod common;
 
 use common::BoxError;
-use livechat_core::customer::{Endpoint, SessionConfig};
-use livechat_smol::{AccountsConfig, ClientOptions, CustomerApi, CustomerClient, Identity, Secret};
+use livechat_core::customer::{CustomerConfig, Endpoint};
+use livechat_smol::{AccountsConfig, CustomerApi, CustomerClient, CustomerOptions, Identity, Secret};
 
 /// One customer: log in, start a chat, say hello, return the reply.
-async fn customer(n: usize, config: SessionConfig, identity: Identity) -> Result<String, BoxError> {
-    let client = CustomerClient::start(config, ClientOptions::new(identity));
+async fn customer(n: usize, config: CustomerConfig, identity: Identity) -> Result<String, BoxError> {
+    let client = CustomerClient::start(config, CustomerOptions::new(identity));
     let mut events = client.events();
     let me = common::logged_in(&mut events).await?;
     let chat = client.start_chat(Default::default()).await?;
@@ -44,7 +44,7 @@ fn main() -> Result<(), BoxError> {
     let results = smol::block_on(async {
         let tasks: Vec<_> = (1..=count)
             .map(|n| {
-                let config = SessionConfig::new(org.clone(), Endpoint::url(ws_url.clone()));
+                let config = CustomerConfig::new(org.clone(), Endpoint::url(ws_url.clone()));
                 // `entity_id: None`: a new customer each; pass an id to act for a known one.
                 let identity =
                     Identity::agent_token(accounts.clone(), Secret::new(agent_token.clone()), None);

@@ -12,8 +12,8 @@
 mod common;
 
 use common::BoxError;
-use livechat_core::customer::{Endpoint, SessionConfig};
-use livechat_smol::{AccountsConfig, ClientOptions, CustomerApi, CustomerClient, Identity};
+use livechat_core::customer::{CustomerConfig, Endpoint};
+use livechat_smol::{AccountsConfig, CustomerApi, CustomerClient, CustomerOptions, Identity};
 
 fn main() -> Result<(), BoxError> {
     common::init_logging();
@@ -21,12 +21,12 @@ fn main() -> Result<(), BoxError> {
     let target = common::target()?;
     let (ws_url, http_url) = (target.ws_url.clone(), target.http_url.clone());
     println!("connecting to {ws_url}");
-    let config = SessionConfig::new(org.clone(), Endpoint::url(ws_url));
+    let config = CustomerConfig::new(org.clone(), Endpoint::url(ws_url));
     let accounts = AccountsConfig::new(org, "example-client").with_base_url(http_url);
     let identity = Identity::cookie(accounts, Default::default());
 
     smol::block_on(async {
-        let client = CustomerClient::start(config, ClientOptions::new(identity));
+        let client = CustomerClient::start(config, CustomerOptions::new(identity));
         let mut events = client.events();
         let me = common::logged_in(&mut events).await?;
         println!("logged in as customer {me}");

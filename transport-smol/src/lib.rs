@@ -11,10 +11,10 @@
 //! the socket and timers live on smol's global executor and `async-io`'s reactor.
 //!
 //! ```no_run
-//! use livechat_smol::{CustomerClient, ClientOptions, CustomerApi, Endpoint, Identity, SessionConfig};
+//! use livechat_smol::{CustomerClient, CustomerOptions, CustomerApi, Endpoint, Identity, CustomerConfig};
 //! # async fn demo(token: livechat_smol::Token) -> Result<(), livechat_smol::Error> {
-//! let config = SessionConfig::new("my-organization-id", Endpoint::Region("dal".into()));
-//! let client = CustomerClient::start(config, ClientOptions::new(Identity::token(token)));
+//! let config = CustomerConfig::new("my-organization-id", Endpoint::Region("dal".into()));
+//! let client = CustomerClient::start(config, CustomerOptions::new(Identity::token(token)));
 //! let chat = client.start_chat(Default::default()).await?;
 //! client.send_message(&chat.chat_id, "Hello!").await?;
 //! # Ok(()) }

@@ -40,7 +40,7 @@ fn roots() -> Result<rustls::RootCertStore, String> {
 
 #[cfg(not(any(feature = "webpki-roots", feature = "native-roots")))]
 fn roots() -> Result<rustls::RootCertStore, String> {
-    Err("no root certificates: enable the `webpki-roots` or `native-roots` feature, or set ClientOptions::tls / AgentOptions::tls"
+    Err("no root certificates: enable the `webpki-roots` or `native-roots` feature, or set CustomerOptions::tls / AgentOptions::tls"
         .into())
 }
 

@@ -3,11 +3,11 @@
 //! driver task lives on smol's global executor, the calls and streams are plain futures.
 
 use futures_lite::StreamExt;
-use livechat_core::customer::{Endpoint, Event, SessionConfig};
+use livechat_core::customer::{CustomerConfig, Endpoint, Event};
 use livechat_core::model::ChatEvent;
 use livechat_scenarios::adapter::next_matching;
 use livechat_sim::{SimConfig, SimThread};
-use livechat_smol::{AccountsConfig, ClientOptions, CustomerApi, CustomerClient, Identity};
+use livechat_smol::{AccountsConfig, CustomerApi, CustomerClient, CustomerOptions, Identity};
 
 fn reply_to<'a>(e: &'a Event, text: &str) -> Option<&'a str> {
     match e {
@@ -22,12 +22,14 @@ fn reply_to<'a>(e: &'a Event, text: &str) -> Option<&'a str> {
 #[test]
 fn chats_with_the_bot_under_async_std() {
     let sim = SimThread::start(SimConfig::default()).expect("start livechat-sim");
-    let mut config = SessionConfig::new("org-async-std", Endpoint::url(sim.url()));
+    let mut config = CustomerConfig::new("org-async-std", Endpoint::url(sim.url()));
     config.connection.seed = Some(11);
     let accounts = AccountsConfig::new("org-async-std", "client-async-std").with_base_url(sim.http_url());
     async_std::task::block_on(async {
-        let client =
-            CustomerClient::start(config, ClientOptions::new(Identity::cookie(accounts, Default::default())));
+        let client = CustomerClient::start(
+            config,
+            CustomerOptions::new(Identity::cookie(accounts, Default::default())),
+        );
         let mut events = client.events();
         next_matching(&mut events, |e| matches!(e, Event::Connected(_))).await;
         assert!(client.token().is_some(), "logged in with a token");

@@ -5,12 +5,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_lite::{StreamExt, future};
-use livechat_core::customer::{Endpoint, Event, SessionConfig};
+use livechat_core::customer::{CustomerConfig, Endpoint, Event};
 use livechat_core::token::Token;
 use livechat_core::{Error, ErrorCode};
 use livechat_sim::{SimConfig, SimThread};
 use livechat_smol::{
-    AccountsConfig, BoxFuture, ClientOptions, CustomerApi, CustomerClient, EventStream, Identity,
+    AccountsConfig, BoxFuture, CustomerApi, CustomerClient, CustomerOptions, EventStream, Identity,
     IdentityProvider, Secret, UploadSource,
 };
 
@@ -33,9 +33,9 @@ async fn next_matching(events: &mut EventStream, f: impl Fn(&Event) -> bool) -> 
 }
 
 fn cookie_client(sim: &SimThread, org: &str) -> CustomerClient {
-    let config = SessionConfig::new(org, Endpoint::url(sim.url()));
+    let config = CustomerConfig::new(org, Endpoint::url(sim.url()));
     let accounts = AccountsConfig::new(org, "client-smoke").with_base_url(sim.http_url());
-    CustomerClient::start(config, ClientOptions::new(Identity::cookie(accounts, Default::default())))
+    CustomerClient::start(config, CustomerOptions::new(Identity::cookie(accounts, Default::default())))
 }
 
 #[test]
@@ -117,8 +117,8 @@ fn logs_in_with_an_application_identity_provider() {
         org: "org-provider".into(),
         asked: Mutex::new(Vec::new()),
     });
-    let config = SessionConfig::new("org-provider", Endpoint::url(sim.url()));
-    let client = CustomerClient::start(config, ClientOptions::new(Identity::Provider(provider.clone())));
+    let config = CustomerConfig::new("org-provider", Endpoint::url(sim.url()));
+    let client = CustomerClient::start(config, CustomerOptions::new(Identity::Provider(provider.clone())));
     smol::block_on(async {
         let mut events = client.events();
         let Event::Connected(c) = next_matching(&mut events, |e| matches!(e, Event::Connected(_))).await
@@ -144,9 +144,9 @@ fn logs_in_with_an_application_identity_provider() {
 fn a_full_event_stream_keeps_its_bound_and_counts_what_it_dropped() {
     let sim = SimThread::start(SimConfig::default()).unwrap();
     let org = "org-event-bound";
-    let config = SessionConfig::new(org, Endpoint::url(sim.url()));
+    let config = CustomerConfig::new(org, Endpoint::url(sim.url()));
     let accounts = AccountsConfig::new(org, "client-smoke").with_base_url(sim.http_url());
-    let mut options = ClientOptions::new(Identity::cookie(accounts, Default::default()));
+    let mut options = CustomerOptions::new(Identity::cookie(accounts, Default::default()));
     options.event_buffer = 2;
     let client = CustomerClient::start(config, options);
     smol::block_on(async {

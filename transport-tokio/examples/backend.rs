@@ -12,9 +12,9 @@
 
 mod common;
 
-use livechat_core::customer::{Endpoint, SessionConfig};
+use livechat_core::customer::{CustomerConfig, Endpoint};
 use livechat_sim::{DEFAULT_AGENT_TOKEN, Target};
-use livechat_tokio::{AccountsConfig, ClientOptions, CustomerApi, CustomerClient, Identity, Secret};
+use livechat_tokio::{AccountsConfig, CustomerApi, CustomerClient, CustomerOptions, Identity, Secret};
 
 const ORGANIZATION: &str = "example-organization";
 
@@ -39,7 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let accounts = AccountsConfig::new(ORGANIZATION, "example-backend").with_base_url(http_url);
         // `entity_id: None`: the accounts service creates a new customer for us.
         let identity = Identity::agent_token(accounts, Secret::new(agent_token.clone()), None);
-        let config = SessionConfig::new(ORGANIZATION, Endpoint::url(ws_url));
+        let config = CustomerConfig::new(ORGANIZATION, Endpoint::url(ws_url));
         tasks.push(tokio::spawn(chat_once(n, config, identity)));
     }
     let mut failed = 0;
@@ -61,8 +61,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// One customer: start a chat, send a message, wait for the bot's answer.
-async fn chat_once(n: usize, config: SessionConfig, identity: Identity) -> Result<String, String> {
-    let client = CustomerClient::start(config, ClientOptions::new(identity));
+async fn chat_once(n: usize, config: CustomerConfig, identity: Identity) -> Result<String, String> {
+    let client = CustomerClient::start(config, CustomerOptions::new(identity));
     let mut events = client.events();
     let fail = |what: &str, e: &dyn std::fmt::Display| format!("customer {n}: {what} failed: {e}");
     let chat = client.start_chat(Default::default()).await.map_err(|e| fail("start_chat", &e))?;

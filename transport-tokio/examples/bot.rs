@@ -19,11 +19,11 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use livechat_core::Error;
 use livechat_core::agent::{AgentConfig, AgentCredentials, AgentEvent, Recipients};
-use livechat_core::customer::{Endpoint, Event, SessionConfig};
+use livechat_core::customer::{CustomerConfig, Endpoint, Event};
 use livechat_core::model::ChatEvent;
 use livechat_core::token::AccountsConfig;
 use livechat_tokio::{
-    AgentApi, AgentClient, AgentOptions, ClientOptions, CustomerApi, CustomerClient, Identity,
+    AgentApi, AgentClient, AgentOptions, CustomerApi, CustomerClient, CustomerOptions, Identity,
 };
 
 const QUESTIONS: [&str; 2] = ["What are your opening hours?", "How much does it cost?"];
@@ -106,11 +106,11 @@ async fn start_bot(endpoint: &str) -> Result<AgentClient, Error> {
 async fn run_customer(endpoint: &str) -> Result<(), Error> {
     let org = "bot-example-customers";
     let http = endpoint.replacen("ws://", "http://", 1).replacen("wss://", "https://", 1);
-    let mut config = SessionConfig::new(org, Endpoint::url(endpoint));
+    let mut config = CustomerConfig::new(org, Endpoint::url(endpoint));
     config.connection.auto_connect = false;
     let accounts = AccountsConfig::new(org, "bot-example").with_base_url(http);
     let customer =
-        CustomerClient::start(config, ClientOptions::new(Identity::cookie(accounts, Default::default())));
+        CustomerClient::start(config, CustomerOptions::new(Identity::cookie(accounts, Default::default())));
     let mut events = customer.events();
     customer.connect().await?;
     let chat = customer.start_chat(Default::default()).await?;

@@ -10,9 +10,9 @@
 
 mod common;
 
-use livechat_core::customer::{Endpoint, SessionConfig};
+use livechat_core::customer::{CustomerConfig, Endpoint};
 use livechat_sim::Target;
-use livechat_tokio::{AccountsConfig, ClientOptions, CookieJar, CustomerApi, CustomerClient, Identity};
+use livechat_tokio::{AccountsConfig, CookieJar, CustomerApi, CustomerClient, CustomerOptions, Identity};
 
 const ORGANIZATION: &str = "example-organization";
 
@@ -26,10 +26,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let (ws_url, http_url) = (&target.ws_url, &target.http_url);
 
-    let config = SessionConfig::new(ORGANIZATION, Endpoint::url(ws_url));
+    let config = CustomerConfig::new(ORGANIZATION, Endpoint::url(ws_url));
     let accounts = AccountsConfig::new(ORGANIZATION, "example-client").with_base_url(http_url);
     let client =
-        CustomerClient::start(config, ClientOptions::new(Identity::cookie(accounts, CookieJar::default())));
+        CustomerClient::start(config, CustomerOptions::new(Identity::cookie(accounts, CookieJar::default())));
     let mut events = client.events();
 
     // Calls made before the login completes are queued and sent right after it.

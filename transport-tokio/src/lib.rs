@@ -6,10 +6,10 @@
 //! with certificate verification). Every protocol decision is in `livechat-core`.
 //!
 //! ```no_run
-//! use livechat_tokio::{CustomerClient, ClientOptions, CustomerApi, Endpoint, Identity, SessionConfig};
+//! use livechat_tokio::{CustomerClient, CustomerOptions, CustomerApi, Endpoint, Identity, CustomerConfig};
 //! # async fn demo(token: livechat_tokio::Token) -> Result<(), livechat_tokio::Error> {
-//! let config = SessionConfig::new("my-organization-id", Endpoint::Region("dal".into()));
-//! let client = CustomerClient::start(config, ClientOptions::new(Identity::token(token)));
+//! let config = CustomerConfig::new("my-organization-id", Endpoint::Region("dal".into()));
+//! let client = CustomerClient::start(config, CustomerOptions::new(Identity::token(token)));
 //! let chat = client.start_chat(Default::default()).await?;
 //! client.send_message(&chat.chat_id, "Hello!").await?;
 //! # Ok(()) }

@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use livechat_core::agent::{AgentConfig, AgentCredentials, AgentEvent};
-use livechat_core::customer::{Endpoint, Event, SessionConfig};
+use livechat_core::customer::{CustomerConfig, Endpoint, Event};
 use livechat_core::token::AccountsConfig;
 use livechat_sim::{DEFAULT_AGENT_TOKEN, Sim, SimConfig};
 use livechat_tokio::{
-    AgentApi, AgentClient, AgentOptions, ClientOptions, CustomerApi, CustomerClient, Identity,
+    AgentApi, AgentClient, AgentOptions, CustomerApi, CustomerClient, CustomerOptions, Identity,
 };
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -70,10 +70,10 @@ async fn trace_logs_through_the_capped_filter_hold_no_token() {
     let sim = Sim::start(SimConfig::default()).await.expect("start livechat-sim");
     let org = "org-logs";
 
-    let mut config = SessionConfig::new(org, Endpoint::url(sim.url()));
+    let mut config = CustomerConfig::new(org, Endpoint::url(sim.url()));
     config.connection.auto_connect = false;
     let accounts = AccountsConfig::new(org, "client-logs").with_base_url(sim.http_url());
-    let mut options = ClientOptions::new(Identity::cookie(accounts, Default::default()));
+    let mut options = CustomerOptions::new(Identity::cookie(accounts, Default::default()));
     options.debug_frames = true;
     let customer = CustomerClient::start(config, options);
     let mut events = customer.events();

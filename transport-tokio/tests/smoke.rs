@@ -3,20 +3,20 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use livechat_core::customer::{Endpoint, Event, SessionConfig};
+use livechat_core::customer::{CustomerConfig, Endpoint, Event};
 use livechat_core::token::AccountsConfig;
 use livechat_scenarios::adapter::next_matching;
 use livechat_sim::{Sim, SimConfig};
-use livechat_tokio::{ClientOptions, CustomerApi, CustomerClient, Identity};
+use livechat_tokio::{CustomerApi, CustomerClient, CustomerOptions, Identity};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chats_with_the_bot_through_the_cookie_grant() {
     let sim = Sim::start(SimConfig::default()).await.unwrap();
-    let mut config = SessionConfig::new("org-smoke", Endpoint::url(sim.url()));
+    let mut config = CustomerConfig::new("org-smoke", Endpoint::url(sim.url()));
     config.connection.seed = Some(7);
     let accounts = AccountsConfig::new("org-smoke", "client-1").with_base_url(sim.http_url());
     let _ = tracing_subscriber::fmt().with_env_filter("livechat_tokio=debug").with_test_writer().try_init();
-    let mut options = ClientOptions::new(Identity::cookie(accounts, Default::default()));
+    let mut options = CustomerOptions::new(Identity::cookie(accounts, Default::default()));
     options.debug_frames = true;
     let client = CustomerClient::start(config, options);
     let mut events = client.events();
@@ -36,10 +36,10 @@ async fn chats_with_the_bot_through_the_cookie_grant() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_history_ends_after_an_error_instead_of_repeating_it() {
     let sim = Sim::start(SimConfig::default()).await.unwrap();
-    let config = SessionConfig::new("org-history-err", Endpoint::url(sim.url()));
+    let config = CustomerConfig::new("org-history-err", Endpoint::url(sim.url()));
     let accounts = AccountsConfig::new("org-history-err", "client-1").with_base_url(sim.http_url());
     let client =
-        CustomerClient::start(config, ClientOptions::new(Identity::cookie(accounts, Default::default())));
+        CustomerClient::start(config, CustomerOptions::new(Identity::cookie(accounts, Default::default())));
     client.destroy().await.expect("destroy");
     let pages: Vec<_> = tokio::time::timeout(Duration::from_secs(5), client.chat_history("CH1").collect())
         .await

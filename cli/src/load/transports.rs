@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use livechat_core::Error;
 use livechat_core::customer::actions::StartChat;
-use livechat_core::customer::{Endpoint, Event, SessionConfig};
+use livechat_core::customer::{CustomerConfig, Endpoint, Event};
 use livechat_core::model::Chat;
 use livechat_core::token::AccountsConfig;
 
@@ -41,8 +41,8 @@ impl Transport {
     }
 }
 
-fn config(shared: &Shared) -> SessionConfig {
-    SessionConfig::new(super::ORG, Endpoint::url(shared.ws_url.clone()))
+fn config(shared: &Shared) -> CustomerConfig {
+    CustomerConfig::new(super::ORG, Endpoint::url(shared.ws_url.clone()))
 }
 
 fn accounts(shared: &Shared) -> AccountsConfig {
@@ -99,8 +99,8 @@ impl LoadClient for TokioLoad {
 
 impl TokioLoad {
     fn start(shared: &Shared) -> TokioLoad {
-        use livechat_tokio::{ClientOptions, CustomerClient, Identity};
-        let mut options = ClientOptions::new(Identity::cookie(accounts(shared), Default::default()));
+        use livechat_tokio::{CustomerClient, CustomerOptions, Identity};
+        let mut options = CustomerOptions::new(Identity::cookie(accounts(shared), Default::default()));
         options.debug_frames = shared.debug;
         let client = CustomerClient::start(config(shared), options);
         let events = client.events();
@@ -160,8 +160,8 @@ impl LoadClient for SmolLoad {
 
 impl SmolLoad {
     fn start(shared: &Shared) -> SmolLoad {
-        use livechat_smol::{ClientOptions, CustomerClient, Identity};
-        let mut options = ClientOptions::new(Identity::cookie(accounts(shared), Default::default()));
+        use livechat_smol::{CustomerClient, CustomerOptions, Identity};
+        let mut options = CustomerOptions::new(Identity::cookie(accounts(shared), Default::default()));
         options.debug_frames = shared.debug;
         let client = CustomerClient::start(config(shared), options);
         let events = client.events();
@@ -222,8 +222,8 @@ const SESSION_STACK: usize = 256 * 1024;
 
 impl BlockingLoad {
     fn start(shared: &Shared) -> BlockingLoad {
-        use livechat_blocking::{ClientOptions, CustomerClient, Identity};
-        let mut options = ClientOptions::new(Identity::cookie(accounts(shared), Default::default()));
+        use livechat_blocking::{CustomerClient, CustomerOptions, Identity};
+        let mut options = CustomerOptions::new(Identity::cookie(accounts(shared), Default::default()));
         options.debug_frames = shared.debug;
         let client = CustomerClient::start(config(shared), options);
         let events = client.events();

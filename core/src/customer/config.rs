@@ -11,7 +11,7 @@ pub use crate::engine::config::{API_VERSION, Application, ConnectionConfig, Endp
 pub type CustomerDataProvider = Box<dyn FnMut() -> LoginCustomer + Send>;
 
 /// Everything a customer session needs to know up front.
-pub struct SessionConfig {
+pub struct CustomerConfig {
     /// Organization, endpoint, timeouts, limits, keepalive, backoff.
     pub connection: ConnectionConfig,
     pub group_id: Option<u64>,
@@ -27,9 +27,9 @@ pub struct SessionConfig {
     pub customer_data_provider: Option<CustomerDataProvider>,
 }
 
-impl SessionConfig {
-    pub fn new(organization_id: impl Into<String>, endpoint: Endpoint) -> SessionConfig {
-        SessionConfig {
+impl CustomerConfig {
+    pub fn new(organization_id: impl Into<String>, endpoint: Endpoint) -> CustomerConfig {
+        CustomerConfig {
             connection: ConnectionConfig::new(organization_id, endpoint),
             group_id: None,
             page: None,
@@ -43,9 +43,9 @@ impl SessionConfig {
     }
 }
 
-impl fmt::Debug for SessionConfig {
+impl fmt::Debug for CustomerConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionConfig")
+        f.debug_struct("CustomerConfig")
             .field("connection", &self.connection)
             .field("group_id", &self.group_id)
             .field("page", &self.page)

@@ -12,7 +12,7 @@ pub mod session;
 
 pub use api::{CustomerApi, Exec, Rating};
 pub use commands::CustomerCommand;
-pub use config::{ConnectionConfig, CustomerPage, Endpoint, Keepalive, LoginCustomer, SessionConfig};
+pub use config::{ConnectionConfig, CustomerConfig, CustomerPage, Endpoint, Keepalive, LoginCustomer};
 pub use disconnect::DisconnectReason;
 pub use events::{Availability, Connected, Disconnected, Event, EventKind};
 pub use session::{

@@ -13,7 +13,7 @@ use std::time::Instant;
 use serde_json::{Map, Value, json};
 
 use super::actions::{LoginResponse, SendSneakPeek};
-use super::config::{CustomerDataProvider, CustomerPage, SessionConfig};
+use super::config::{CustomerConfig, CustomerDataProvider, CustomerPage};
 use super::disconnect::{DisconnectReason, Reaction};
 use super::events::{Availability, Connected, Event};
 use crate::engine::{CommonEvent, Engine, Followup, Side, TokenOwner};
@@ -323,7 +323,7 @@ fn emit_users(users: Option<&Value>, out: &mut Vec<Event>) {
 impl Engine<CustomerSide> {
     /// Create a customer session. With `auto_connect` (the default) it starts connecting
     /// at once: drain the outputs.
-    pub fn new(config: SessionConfig, now: Instant) -> CustomerSession {
+    pub fn new(config: CustomerConfig, now: Instant) -> CustomerSession {
         let side = CustomerSide {
             group_id: config.group_id,
             referrer: config.referrer,

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use livechat_core::agent::{AgentConfig, AgentCredentials, AgentEvent, AgentSession, AgentSide, Recipients};
-use livechat_core::customer::{CustomerPage, CustomerSession, CustomerSide, Event, SessionConfig};
+use livechat_core::customer::{CustomerConfig, CustomerPage, CustomerSession, CustomerSide, Event};
 use livechat_core::engine::config::ConnectionConfig;
 use livechat_core::engine::{Engine, RequestId, Side};
 use serde_json::{Value, json};
@@ -80,7 +80,7 @@ impl FuzzSide for CustomerSide {
     const LOGIN_NAMES_USER: bool = false;
 
     fn session(connection: ConnectionConfig, header: Header, now: Instant) -> CustomerSession {
-        let mut config = SessionConfig::new("org-fuzz", connection.endpoint.clone());
+        let mut config = CustomerConfig::new("org-fuzz", connection.endpoint.clone());
         config.connection = connection;
         if header.side_option() {
             config.page = Some(CustomerPage { url: "https://shop.example/".into(), title: None });

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use livechat_core::agent::{AgentConfig, AgentCredentials, AgentSession, AgentSide};
 use livechat_core::customer::{
-    ConnectionId, CustomerSession, CustomerSide, Endpoint, RequestId, RequestOptions, SessionConfig, State,
+    ConnectionId, CustomerConfig, CustomerSession, CustomerSide, Endpoint, RequestId, RequestOptions, State,
 };
 use livechat_core::engine::{Engine, Output, Side};
 use livechat_core::token::{Secret, Token};
@@ -27,8 +27,8 @@ pub struct Peer<S: Side = CustomerSide> {
     pub completion_order: Vec<RequestId>,
 }
 
-pub fn config() -> SessionConfig {
-    let mut c = SessionConfig::new("org-1", Endpoint::url("ws://127.0.0.1:9"));
+pub fn config() -> CustomerConfig {
+    let mut c = CustomerConfig::new("org-1", Endpoint::url("ws://127.0.0.1:9"));
     c.connection.seed = Some(1);
     c
 }
@@ -77,7 +77,7 @@ pub fn agent_login_payload(agent: &str) -> Value {
 }
 
 impl Peer<CustomerSide> {
-    pub fn new(config: SessionConfig) -> Peer {
+    pub fn new(config: CustomerConfig) -> Peer {
         let now = Instant::now();
         Peer::with_session(CustomerSession::new(config, now), now)
     }
