@@ -116,6 +116,23 @@ impl Env {
         c
     }
 
+    /// [`Env::config`] with every timer ten minutes away and `auto_connect` off: a session
+    /// that wakes only for what a test does (wakeup counts, slow TLS relays).
+    pub fn quiet_config(&self) -> CustomerConfig {
+        let mut c = self.config();
+        let far = Duration::from_secs(600);
+        c.connection.keepalive = livechat_core::customer::Keepalive {
+            ping_interval: far,
+            unstable_after: far,
+            dead_after: far,
+            ping_timeout: far,
+        };
+        c.connection.login_timeout = far;
+        c.connection.request_timeout = far;
+        c.connection.auto_connect = false;
+        c
+    }
+
     /// The `cookie` grant against the simulator's token endpoint (a new customer).
     pub fn cookie_grant(&self) -> Grant {
         Grant::Cookie { accounts: self.accounts(), jar: CookieJar::default() }

@@ -169,7 +169,8 @@ impl<R: Runtime> Task<R> {
         let limit = self.connect_timeout;
         tracing::debug!(%url, conn = conn.0, "connecting");
         self.rt.spawn(async move {
-            let msg = match within(&rt, limit, rt.connect(url, config, tls)).await {
+            let msg = match within(&rt, limit, rt.connect(crate::runtime::Connect { url, config, tls })).await
+            {
                 Some(Ok(ws)) => Internal::Opened(conn, ws),
                 Some(Err(e)) => Internal::OpenFailed(conn, e),
                 None => Internal::OpenFailed(conn, wire::connect_timed_out(limit)),

@@ -22,7 +22,7 @@ mod upload;
 
 pub use agent_client::{AgentClient, AgentEventStream};
 pub use customer_client::CustomerClient;
-pub use runtime::{BoxFuture, Runtime, Timer};
+pub use runtime::{BoxFuture, Connect, Runtime, Timer};
 
 /// Everything a transport's API takes or returns besides its two client types, for each
 /// transport crate to re-export (`pub use livechat_async::common::*`): one dependency is

@@ -15,6 +15,16 @@ use tungstenite::protocol::WebSocketConfig;
 /// A boxed future, as returned by every client method.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
+/// What to open a WebSocket to ([`Runtime::connect`]).
+pub struct Connect {
+    /// `ws://` or `wss://` URL.
+    pub url: String,
+    /// The handshake's settings (read buffer, message size limits).
+    pub config: WebSocketConfig,
+    /// A TLS config of the caller's; `None`: the runtime's verified default roots.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+}
+
 /// An async runtime the driver can run on (tokio, smol, …).
 pub trait Runtime: Clone + Send + Sync + 'static {
     /// An open WebSocket: tungstenite messages in and out.
@@ -40,12 +50,7 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     /// Open a WebSocket to `url`: TCP (with `TCP_NODELAY`), TLS for `wss://` (with `tls`, or
     /// verified default roots), the handshake with `config`. The error is the reason, as
     /// the session reports it. Unbounded: the driver puts the deadline on it.
-    fn connect(
-        &self,
-        url: String,
-        config: WebSocketConfig,
-        tls: Option<Arc<rustls::ClientConfig>>,
-    ) -> BoxFuture<Result<Self::WebSocket, String>>;
+    fn connect(&self, to: Connect) -> BoxFuture<Result<Self::WebSocket, String>>;
 
     /// Run blocking `f` off the executor (HTTP with ureq, reading upload files); `Err` if it
     /// could not finish (it panicked, the pool is gone).

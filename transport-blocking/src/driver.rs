@@ -852,7 +852,7 @@ mod tests {
     use std::io::Write;
     use std::net::TcpListener;
 
-    use livechat_core::customer::{Event, Keepalive};
+    use livechat_core::customer::Event;
 
     use super::*;
     use crate::{CustomerApi, CustomerClient, CustomerOptions, Identity};
@@ -869,13 +869,7 @@ mod tests {
         const LIMIT: Duration = Duration::from_secs(20);
         const CALLS: u64 = 20;
         let env = livechat_scenarios::Env::new("wake");
-        let mut config = env.config();
-        let far = Duration::from_secs(600);
-        config.connection.keepalive =
-            Keepalive { ping_interval: far, unstable_after: far, dead_after: far, ping_timeout: far };
-        config.connection.login_timeout = far;
-        config.connection.request_timeout = far;
-        config.connection.auto_connect = false;
+        let config = env.quiet_config();
         let client = CustomerClient::start(config, CustomerOptions::new(Identity::Grant(env.cookie_grant())))
             .with_call_timeout(LIMIT);
         let events = client.events();

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use livechat_blocking::{CustomerApi, CustomerClient, CustomerOptions, Identity};
-use livechat_core::customer::{Endpoint, Event, Keepalive};
+use livechat_core::customer::{Endpoint, Event};
 use livechat_core::model::ChatEvent;
 use livechat_scenarios::Env;
 use rustls::pki_types::pem::PemObject;
@@ -109,14 +109,8 @@ fn relay_one(client: TcpStream, upstream: SocketAddr, config: Arc<rustls::Server
 fn a_wss_session_runs_with_every_timer_far_away() {
     let env = Env::new("wss");
     let port = relay(env.sim.addr()).port();
-    let mut config = env.config();
+    let mut config = env.quiet_config();
     config.connection.endpoint = Endpoint::url(format!("wss://127.0.0.1:{port}"));
-    let far = Duration::from_secs(600);
-    config.connection.keepalive =
-        Keepalive { ping_interval: far, unstable_after: far, dead_after: far, ping_timeout: far };
-    config.connection.login_timeout = far;
-    config.connection.request_timeout = far;
-    config.connection.auto_connect = false;
     let mut options = CustomerOptions::new(Identity::Grant(env.cookie_grant()));
     options.tls = Some(client_tls());
     let client = CustomerClient::start(config, options).with_call_timeout(LIMIT);

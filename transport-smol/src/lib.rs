@@ -37,8 +37,8 @@ use async_tungstenite::WebSocketStream;
 use async_tungstenite::smol::ConnectStream;
 use async_tungstenite::tungstenite::client::IntoClientRequest;
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
-use livechat_async::Runtime;
 pub use livechat_async::common::*;
+use livechat_async::{Connect, Runtime};
 
 /// A customer client on smol. Cheap to clone; usable from many tasks and threads. Its
 /// driver task goes on smol's global executor, so it starts from any thread, inside or
@@ -97,13 +97,8 @@ impl Runtime for SmolRuntime {
         SmolTimer(async_io::Timer::at(at))
     }
 
-    fn connect(
-        &self,
-        url: String,
-        config: WebSocketConfig,
-        tls: Option<Arc<rustls::ClientConfig>>,
-    ) -> BoxFuture<Result<Self::WebSocket, String>> {
-        Box::pin(connect(url, tls, config))
+    fn connect(&self, to: Connect) -> BoxFuture<Result<Self::WebSocket, String>> {
+        Box::pin(connect(to.url, to.tls, to.config))
     }
 
     fn spawn_blocking<T: Send + 'static>(

@@ -20,13 +20,11 @@
 //! the `tracing` target `livechat_async`.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use livechat_async::Runtime;
 pub use livechat_async::common::*;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use livechat_async::{Connect, Runtime};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 /// A customer client on tokio. Cheap to clone; usable from many tasks.
@@ -96,19 +94,14 @@ impl Runtime for TokioRuntime {
         TokioTimer(Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(at))))
     }
 
-    fn connect(
-        &self,
-        url: String,
-        config: WebSocketConfig,
-        tls: Option<Arc<rustls::ClientConfig>>,
-    ) -> BoxFuture<Result<Self::WebSocket, String>> {
+    fn connect(&self, to: Connect) -> BoxFuture<Result<Self::WebSocket, String>> {
         // `true`: TCP_NODELAY. Without a config of the caller's, tokio-tungstenite builds
         // one with the roots of this crate's `webpki-roots` / `native-roots` feature.
         let attempt = tokio_tungstenite::connect_async_tls_with_config(
-            url,
-            Some(config),
+            to.url,
+            Some(to.config),
             true,
-            tls.map(Connector::Rustls),
+            to.tls.map(Connector::Rustls),
         );
         Box::pin(async move { attempt.await.map(|(ws, _)| ws).map_err(|e| e.to_string()) })
     }
