@@ -114,6 +114,7 @@ pub mod jar;
 pub mod log;
 pub mod model;
 pub mod options;
+pub mod prelude;
 pub mod pushes;
 pub mod refresh;
 pub mod request;

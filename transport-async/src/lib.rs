@@ -35,19 +35,7 @@ pub mod common {
     };
     pub use crate::runtime::BoxFuture;
     pub use crate::upload::{Upload, UploadSource};
-    pub use livechat_core::agent::{
-        AgentApi, AgentConfig, AgentCredentials, AgentEvent, AgentEventKind, ExpiringCredentials, Recipients,
-    };
-    pub use livechat_core::customer::{
-        CustomerApi, CustomerConfig, Endpoint, Event, EventKind, HistoryPage, Rating,
-    };
-    pub use livechat_core::hub::Listen;
-    pub use livechat_core::identity::{CookieJar, Grant};
-    pub use livechat_core::token::{AccountsConfig, Secret, Token};
-    pub use livechat_core::{Error, ErrorCode};
-    /// The core's modules: typed actions (`customer::actions`, `agent::actions`), models,
-    /// configs and events, for what the flat names above leave out.
-    pub use livechat_core::{agent, customer, model, token};
+    pub use livechat_core::prelude::*;
     pub use livechat_http::Progress;
 }
 

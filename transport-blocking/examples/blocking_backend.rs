@@ -10,8 +10,8 @@
 
 mod common;
 
+use livechat_blocking::customer::{CustomerConfig, Endpoint};
 use livechat_blocking::{AccountsConfig, CustomerApi, CustomerClient, CustomerOptions, Identity, Secret};
-use livechat_core::customer::{CustomerConfig, Endpoint};
 use livechat_sim::{DEFAULT_AGENT_TOKEN, Target};
 
 const CUSTOMERS: usize = 5;

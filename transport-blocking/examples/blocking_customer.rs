@@ -8,8 +8,8 @@
 
 mod common;
 
+use livechat_blocking::customer::{CustomerConfig, Endpoint};
 use livechat_blocking::{AccountsConfig, CookieJar, CustomerApi, CustomerClient, CustomerOptions, Identity};
-use livechat_core::customer::{CustomerConfig, Endpoint};
 use livechat_sim::Target;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -10,8 +10,8 @@
 
 use std::time::{Duration, Instant};
 
+use livechat_blocking::customer::{CustomerConfig, Endpoint, Event};
 use livechat_blocking::{AccountsConfig, CookieJar, CustomerApi, CustomerClient, CustomerOptions, Identity};
-use livechat_core::customer::{CustomerConfig, Endpoint, Event};
 use livechat_sim::{SimConfig, SimThread};
 
 const ORG: &str = "org-wakeups";
@@ -75,7 +75,7 @@ fn ms(d: Duration) -> f64 {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Dependencies capped at `info` whatever RUST_LOG says: below it they log tokens.
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(livechat_core::log::env_directives("warn")))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(livechat_blocking::log::env_directives("warn")))
         .with_writer(std::io::stderr)
         .try_init();
     let args: Vec<String> = std::env::args().skip(1).collect();

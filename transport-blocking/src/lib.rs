@@ -10,9 +10,8 @@
 //! customers and agents alike).
 //!
 //! ```no_run
-//! use livechat_blocking::{CustomerClient, CustomerOptions, CustomerApi, Identity};
-//! use livechat_core::customer::{Endpoint, CustomerConfig};
-//! # fn demo(token: livechat_core::token::Token) -> Result<(), livechat_core::Error> {
+//! use livechat_blocking::{CustomerApi, CustomerClient, CustomerConfig, CustomerOptions, Endpoint, Identity};
+//! # fn demo(token: livechat_blocking::Token) -> Result<(), livechat_blocking::Error> {
 //! let config = CustomerConfig::new("my-organization-id", Endpoint::Region("dal".into()));
 //! let client = CustomerClient::start(config, CustomerOptions::new(Identity::token(token)));
 //! let chat = client.start_chat(Default::default())?;
@@ -25,7 +24,7 @@
 //!
 //! See the `driver` module docs for how the thread waits on the socket and on calls at once.
 
-mod agent;
+mod agent_client;
 mod connect;
 mod driver;
 mod events;
@@ -34,24 +33,17 @@ mod upload;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use livechat_core::Error;
 use livechat_core::client::Op;
-use livechat_core::customer::{
-    CustomerCommand, CustomerConfig, CustomerSession, Event, Exec, HistoryId, HistoryPage,
-};
+use livechat_core::customer::{CustomerSession, Exec, HistoryId};
 use livechat_core::handle::CustomerState;
 use livechat_core::hub::EventHub;
-use livechat_core::token::Token;
 
-pub use agent::{AgentClient, AgentEventReceiver, AgentOptions, CredentialsProvider};
+pub use agent_client::{AgentClient, AgentEventReceiver, AgentOptions, CredentialsProvider};
 pub use driver::DriverThread;
 pub use events::EventReceiver;
-pub use livechat_core::agent::AgentApi;
-pub use livechat_core::agent::ExpiringCredentials;
-pub use livechat_core::customer::{CustomerApi, Rating};
-pub use livechat_core::hub::Listen;
-pub use livechat_core::identity::{CookieJar, Grant};
-pub use livechat_core::token::{AccountsConfig, Secret};
+/// Everything an application names (configs, events, errors, identities, the core's
+/// modules): this crate is the only dependency a user needs.
+pub use livechat_core::prelude::*;
 pub use livechat_http::Progress;
 pub use upload::{Upload, UploadSource};
 

@@ -14,7 +14,7 @@
 mod common;
 
 use common::BoxError;
-use livechat_core::customer::{CustomerConfig, Endpoint};
+use livechat_smol::customer::{CustomerConfig, Endpoint};
 use livechat_smol::{AccountsConfig, CustomerApi, CustomerClient, CustomerOptions, Identity, Secret};
 
 /// One customer: log in, start a chat, say hello, return the reply.

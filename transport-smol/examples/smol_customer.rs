@@ -12,7 +12,7 @@
 mod common;
 
 use common::BoxError;
-use livechat_core::customer::{CustomerConfig, Endpoint};
+use livechat_smol::customer::{CustomerConfig, Endpoint};
 use livechat_smol::{AccountsConfig, CustomerApi, CustomerClient, CustomerOptions, Identity};
 
 fn main() -> Result<(), BoxError> {

@@ -12,8 +12,8 @@
 
 mod common;
 
-use livechat_core::customer::{CustomerConfig, Endpoint};
 use livechat_sim::{DEFAULT_AGENT_TOKEN, Target};
+use livechat_tokio::customer::{CustomerConfig, Endpoint};
 use livechat_tokio::{AccountsConfig, CustomerApi, CustomerClient, CustomerOptions, Identity, Secret};
 
 const ORGANIZATION: &str = "example-organization";

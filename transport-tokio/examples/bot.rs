@@ -17,11 +17,11 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use livechat_core::Error;
-use livechat_core::agent::{AgentConfig, AgentCredentials, AgentEvent, Recipients};
-use livechat_core::customer::{CustomerConfig, Endpoint, Event};
-use livechat_core::model::ChatEvent;
-use livechat_core::token::AccountsConfig;
+use livechat_tokio::Error;
+use livechat_tokio::agent::{AgentConfig, AgentCredentials, AgentEvent, Recipients};
+use livechat_tokio::customer::{CustomerConfig, Endpoint, Event};
+use livechat_tokio::model::ChatEvent;
+use livechat_tokio::token::AccountsConfig;
 use livechat_tokio::{
     AgentApi, AgentClient, AgentOptions, CustomerApi, CustomerClient, CustomerOptions, Identity,
 };
@@ -68,7 +68,7 @@ async fn start_bot(endpoint: &str) -> Result<AgentClient, Error> {
         match tokio::time::timeout(WAIT, events.next()).await {
             Ok(Some(AgentEvent::Ready(ready))) => break ready.my_profile.map(|p| p.id).unwrap_or_default(),
             Ok(Some(_)) => {}
-            _ => return Err(Error::new(livechat_core::ErrorCode::NoConnection, "the bot did not log in")),
+            _ => return Err(Error::new(livechat_tokio::ErrorCode::NoConnection, "the bot did not log in")),
         }
     };
     println!("bot: logged in as {me}");
@@ -134,7 +134,10 @@ async fn run_customer(endpoint: &str) -> Result<(), Error> {
         match reply {
             Ok(Some(reply)) => println!("agent: {reply}"),
             _ => {
-                return Err(Error::new(livechat_core::ErrorCode::RequestTimeout, "no answer from the agent"));
+                return Err(Error::new(
+                    livechat_tokio::ErrorCode::RequestTimeout,
+                    "no answer from the agent",
+                ));
             }
         }
     }
@@ -148,7 +151,7 @@ async fn run_customer(endpoint: &str) -> Result<(), Error> {
 async fn main() {
     // Dependencies capped at `info` whatever RUST_LOG says: below it they log tokens.
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(livechat_core::log::env_directives("warn")))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(livechat_tokio::log::env_directives("warn")))
         .with_writer(std::io::stderr)
         .try_init();
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -172,7 +175,7 @@ async fn main() {
                 let config = livechat_sim::SimConfig { bot: false, ..Default::default() };
                 let sim = livechat_sim::Sim::start(config)
                     .await
-                    .map_err(|e| Error::new(livechat_core::ErrorCode::NoConnection, e.to_string()))?;
+                    .map_err(|e| Error::new(livechat_tokio::ErrorCode::NoConnection, e.to_string()))?;
                 println!("started livechat-sim on {}", sim.url());
                 let bot = start_bot(&sim.url()).await?;
                 run_customer(&sim.url()).await?;

@@ -10,8 +10,8 @@
 
 mod common;
 
-use livechat_core::customer::{CustomerConfig, Endpoint};
 use livechat_sim::Target;
+use livechat_tokio::customer::{CustomerConfig, Endpoint};
 use livechat_tokio::{AccountsConfig, CookieJar, CustomerApi, CustomerClient, CustomerOptions, Identity};
 
 const ORGANIZATION: &str = "example-organization";

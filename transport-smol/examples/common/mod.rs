@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use futures_lite::{StreamExt, future};
-use livechat_core::customer::Event;
-use livechat_core::model::ChatEvent;
 use livechat_smol::EventStream;
+use livechat_smol::customer::Event;
+use livechat_smol::model::ChatEvent;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -14,7 +14,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// `RUST_LOG` says: below it they log tokens.
 pub fn init_logging() {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(livechat_core::log::env_directives("warn")))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(livechat_smol::log::env_directives("warn")))
         .with_writer(std::io::stderr)
         .try_init();
 }

@@ -3,14 +3,14 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use livechat_core::customer::Event;
-use livechat_core::model::ChatEvent;
+use livechat_tokio::customer::Event;
+use livechat_tokio::model::ChatEvent;
 
 /// Logs to stderr at `warn` (`RUST_LOG` to change), dependencies capped at `info` whatever
 /// `RUST_LOG` says: below it they log tokens.
 pub fn init_logging() {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(livechat_core::log::env_directives("warn")))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(livechat_tokio::log::env_directives("warn")))
         .with_writer(std::io::stderr)
         .try_init();
 }
