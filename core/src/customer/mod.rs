@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod disconnect;
 pub mod events;
+mod login;
 pub mod pushes;
 pub mod session;
 
