@@ -41,3 +41,37 @@ pub fn decode_response<R: Request>(value: serde_json::Value) -> Result<R::Respon
         )
     })
 }
+
+/// One side's action table, written once for both: `impl Request` (with its checks) and the
+/// side's marker for its own requests, the side's `ACTIONS` list, and its `check(action,
+/// payload)` dispatch for raw calls.
+macro_rules! side_actions {
+    (
+        $marker:ident;
+        own { $( $ty:ident => $wire:literal : $resp:ty $(, check $check:path)?; )* }
+        shared { $( $sty:ident, )* }
+    ) => {
+        $(
+            impl Request for $ty {
+                const ACTION: &'static str = $wire;
+                type Response = $resp;
+                $( fn check(payload: &serde_json::Value) -> Result<(), crate::Error> { $check(payload) } )?
+            }
+            impl $marker for $ty {}
+        )*
+
+        /// Every action of this side with a typed request (own ones first, then the ones
+        /// both sides share, `crate::actions`).
+        pub const ACTIONS: &[&str] = &[ $( $wire, )* $( <$sty as Request>::ACTION, )* ];
+
+        /// The checks of `action` before it is sent: those of every action, then its typed
+        /// request's ([`Request::check`]), so raw calls get them too.
+        pub fn check(action: &str, payload: &serde_json::Value) -> Result<(), crate::Error> {
+            crate::checks::any_action(action, payload)?;
+            $( if action == $wire { return <$ty as Request>::check(payload); } )*
+            $( if action == <$sty as Request>::ACTION { return <$sty as Request>::check(payload); } )*
+            Ok(())
+        }
+    };
+}
+pub(crate) use side_actions;

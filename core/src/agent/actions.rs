@@ -454,36 +454,8 @@ pub struct UntagThread {
 // Request impls
 // ---------------------------------------------------------------------------------------------
 
-macro_rules! agent_actions {
-    (
-        own { $( $ty:ident => $wire:literal : $resp:ty $(, check $check:path)?; )* }
-        shared { $( $sty:ident, )* }
-    ) => {
-        $(
-            impl Request for $ty {
-                const ACTION: &'static str = $wire;
-                type Response = $resp;
-                $( fn check(payload: &Value) -> Result<(), crate::Error> { $check(payload) } )?
-            }
-            impl AgentRequest for $ty {}
-        )*
-
-        /// Every agent action with a typed request (own ones first, then the ones shared
-        /// with the customer side, `crate::actions`).
-        pub const ACTIONS: &[&str] = &[ $( $wire, )* $( <$sty as Request>::ACTION, )* ];
-
-        /// The checks of `action` before it is sent: those of every action, then its typed
-        /// request's ([`Request::check`]), so raw calls get them too.
-        pub fn check(action: &str, payload: &Value) -> Result<(), crate::Error> {
-            crate::checks::any_action(action, payload)?;
-            $( if action == $wire { return <$ty as Request>::check(payload); } )*
-            $( if action == <$sty as Request>::ACTION { return <$sty as Request>::check(payload); } )*
-            Ok(())
-        }
-    };
-}
-
-agent_actions! {
+crate::request::side_actions! {
+    AgentRequest;
     own {
         Login => "login": Value;
         UpdateSession => "update_session": Empty;

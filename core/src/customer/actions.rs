@@ -501,36 +501,8 @@ pub struct DeactivateCustomerPage {}
 // Request impls
 // ---------------------------------------------------------------------------------------------
 
-macro_rules! customer_actions {
-    (
-        own { $( $ty:ident => $wire:literal : $resp:ty $(, check $check:path)?; )* }
-        shared { $( $sty:ident, )* }
-    ) => {
-        $(
-            impl Request for $ty {
-                const ACTION: &'static str = $wire;
-                type Response = $resp;
-                $( fn check(payload: &Value) -> Result<(), crate::Error> { $check(payload) } )?
-            }
-            impl CustomerRequest for $ty {}
-        )*
-
-        /// Every customer action with a typed request (own ones first, then the ones shared
-        /// with the agent side, `crate::actions`).
-        pub const ACTIONS: &[&str] = &[ $( $wire, )* $( <$sty as Request>::ACTION, )* ];
-
-        /// The checks of `action` before it is sent: those of every action, then its typed
-        /// request's ([`Request::check`]), so raw calls get them too.
-        pub fn check(action: &str, payload: &Value) -> Result<(), crate::Error> {
-            crate::checks::any_action(action, payload)?;
-            $( if action == $wire { return <$ty as Request>::check(payload); } )*
-            $( if action == <$sty as Request>::ACTION { return <$sty as Request>::check(payload); } )*
-            Ok(())
-        }
-    };
-}
-
-customer_actions! {
+crate::request::side_actions! {
+    CustomerRequest;
     own {
         Login => "login": LoginResponse;
         ListChats => "list_chats": ListChatsResponse, check super::checks::list_chats;
