@@ -208,12 +208,13 @@ macro_rules! agent_events {
             /// Parse a push into its event. Actions without a typed variant give
             /// [`AgentEvent::Push`]; a typed action whose payload does not match the
             /// documented shape is an error that names the push and the field.
-            pub fn from_push(action: &str, payload: Value) -> Result<AgentEvent, PushError> {
+            pub fn from_push(action: &str, payload: impl Into<crate::wire::Payload>) -> Result<AgentEvent, PushError> {
+                let payload = payload.into();
                 match action {
-                    $( $wire => serde_json::from_value::<$payload>(payload)
+                    $( $wire => payload.typed::<$payload>()
                         .map(AgentEvent::$variant)
                         .map_err(|e| PushError { action: $wire, message: e.to_string() }), )*
-                    _ => Ok(AgentEvent::Push { action: action.to_string(), payload }),
+                    _ => Ok(AgentEvent::Push { action: action.to_string(), payload: payload.into_value() }),
                 }
             }
         }

@@ -143,7 +143,7 @@ impl Side for AgentSide {
 
     fn internal_failed(&mut self, _action: &str) {}
 
-    fn push(&mut self, action: &str, payload: Value, out: &mut Vec<AgentEvent>) {
+    fn push(&mut self, action: &str, payload: crate::wire::Payload, out: &mut Vec<AgentEvent>) {
         match AgentEvent::from_push(action, payload) {
             Ok(e) => out.push(e),
             Err(e) => out.push(AgentEvent::FrameRejected { error: e.into() }),

@@ -152,12 +152,13 @@ macro_rules! customer_events {
             /// Parse a push into its event. Unknown actions give [`Event::UnknownPush`];
             /// a known action whose payload does not match the documented shape is an error
             /// that names the push and the field.
-            pub fn from_push(action: &str, payload: Value) -> Result<Event, PushError> {
+            pub fn from_push(action: &str, payload: impl Into<crate::wire::Payload>) -> Result<Event, PushError> {
+                let payload = payload.into();
                 match action {
-                    $( $wire => serde_json::from_value::<$payload>(payload)
+                    $( $wire => payload.typed::<$payload>()
                         .map(Event::$variant)
                         .map_err(|e| PushError { action: $wire, message: e.to_string() }), )*
-                    _ => Ok(Event::UnknownPush { action: action.to_string(), payload }),
+                    _ => Ok(Event::UnknownPush { action: action.to_string(), payload: payload.into_value() }),
                 }
             }
         }

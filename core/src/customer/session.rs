@@ -182,7 +182,7 @@ impl Side for CustomerSide {
         }
     }
 
-    fn push(&mut self, action: &str, payload: Value, out: &mut Vec<Event>) {
+    fn push(&mut self, action: &str, payload: crate::wire::Payload, out: &mut Vec<Event>) {
         let event = match Event::from_push(action, payload) {
             Ok(e) => e,
             Err(e) => return out.push(Event::FrameRejected { error: e.into() }),

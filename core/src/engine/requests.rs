@@ -380,9 +380,10 @@ impl<S: Side> Engine<S> {
             && p.status == Status::InFlight
             && p.awaits_push == Some(push_action_static(&push.action))
         {
-            self.with_side_events(|side, out| side.push_response(&push.action, &push.payload, out));
+            let payload = push.payload.into_value();
+            self.with_side_events(|side, out| side.push_response(&push.action, &payload, out));
             let Some(p) = self.pending.get_mut(&id) else { return };
-            p.push = Some(push.payload);
+            p.push = Some(payload);
             if p.response.is_some() {
                 self.complete_push_response(now, id);
                 self.pump(now);
@@ -390,8 +391,9 @@ impl<S: Side> Engine<S> {
             return;
         }
         if push.action == S::DISCONNECT_PUSH {
-            let reason = push.payload.get("reason").and_then(Value::as_str).unwrap_or("").to_string();
-            let data = push.payload.get("data").filter(|d| !d.is_null()).cloned();
+            let payload = push.payload.into_value();
+            let reason = payload.get("reason").and_then(Value::as_str).unwrap_or("").to_string();
+            let data = payload.get("data").filter(|d| !d.is_null()).cloned();
             return self.on_server_disconnect(now, DisconnectReason::from_wire(&reason), data);
         }
         self.with_side_events(|side, out| side.push(&push.action, push.payload, out));

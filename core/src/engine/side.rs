@@ -50,7 +50,7 @@ pub trait Side {
     /// A fire-and-forget request from `after_login` failed.
     fn internal_failed(&mut self, action: &str);
     /// A push that is not a push-response and not a disconnect.
-    fn push(&mut self, action: &str, payload: Value, out: &mut Vec<Self::Event>);
+    fn push(&mut self, action: &str, payload: crate::wire::Payload, out: &mut Vec<Self::Event>);
     /// A push-response (it completes a request and is not re-emitted).
     fn push_response(&mut self, action: &str, payload: &Value, out: &mut Vec<Self::Event>);
     /// A successful response to a caller's request.

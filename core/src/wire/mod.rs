@@ -100,7 +100,73 @@ pub struct Push {
     /// Present only on the connection whose request caused the push ("push-response").
     pub request_id: Option<String>,
     pub version: Option<String>,
-    pub payload: Value,
+    pub payload: Payload,
+}
+
+/// A push's payload as it came: its JSON text, kept unparsed until the session knows what
+/// to decode it into, so a typed push is parsed once, straight into its type
+/// ([`Payload::typed`]), without building a generic tree first.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// The payload's text, as it stood in the frame.
+    Text(Box<serde_json::value::RawValue>),
+    /// An already parsed payload ([`Frame::from_value`], tests).
+    Value(Value),
+}
+
+impl Payload {
+    /// The payload as its type `T`, parsed from its text in one pass.
+    pub fn typed<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        match self {
+            // Straight from the text; should that fail, through a parsed tree as before, so
+            // nothing that was accepted is refused now (a duplicate field, for example, is an
+            // error for a struct read from text but not through a `Value`, which keeps the
+            // last) and the error names the same field.
+            Payload::Text(raw) => serde_json::from_str(raw.get()).or_else(|_| {
+                let v: Value = serde_json::from_str(raw.get())?;
+                T::deserialize(&v)
+            }),
+            Payload::Value(v) => T::deserialize(v),
+        }
+    }
+
+    /// The payload as a generic JSON value (for pushes without a type, and for the
+    /// session's own look at a few fields).
+    pub fn into_value(self) -> Value {
+        match self {
+            // The text was validated when the frame was read.
+            Payload::Text(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+            Payload::Value(v) => v,
+        }
+    }
+
+    /// Bytes of JSON text (for a parsed payload, of its serialisation).
+    pub fn len(&self) -> usize {
+        match self {
+            Payload::Text(raw) => raw.get().len(),
+            Payload::Value(v) => v.to_string().len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl From<Value> for Payload {
+    fn from(v: Value) -> Payload {
+        Payload::Value(v)
+    }
+}
+
+/// Equal when they hold the same JSON, whichever form each is in.
+impl PartialEq for Payload {
+    fn eq(&self, other: &Payload) -> bool {
+        match (self, other) {
+            (Payload::Value(a), Payload::Value(b)) => a == b,
+            _ => self.clone().into_value() == other.clone().into_value(),
+        }
+    }
 }
 
 /// Why an incoming text frame was rejected.
@@ -231,6 +297,25 @@ impl Frame {
                 max: MAX_UNKNOWN_PAYLOAD,
             });
         }
+        // A push this session has a type for stays text until the session decodes it into
+        // that type. Others are parsed now, as before, so a payload a tree cannot hold (too
+        // deep) is refused here: unknown pushes (kept as trees), push-responses (merged with
+        // their response) and the disconnect pushes (read by the session).
+        let typed_push = matches!(
+            (env.kind.as_ref(), env.action.as_ref(), env.request_id.as_ref()),
+            (Some(Value::String(kind)), Some(Value::String(action)), None | Some(Value::Null))
+                if kind == "push" && knows(action) && !action.ends_with("_disconnected")
+        );
+        if typed_push {
+            let payload = match payload_raw {
+                Some(raw) => Payload::Text(raw.to_owned()),
+                None => Payload::Value(Value::Object(Default::default())),
+            };
+            let action = opt_string(env.action, "action")?.ok_or(FrameError::MissingAction)?;
+            let request_id = opt_string(env.request_id, "request_id")?;
+            let version = opt_string(env.version, "version")?;
+            return Ok(Frame::Push(Push { action, request_id, version, payload }));
+        }
         let payload = match payload_raw {
             Some(raw) => {
                 Some(serde_json::from_str::<Value>(raw.get()).map_err(|e| FrameError::Json(e.to_string()))?)
@@ -273,7 +358,9 @@ impl Frame {
                 let result = if success { Ok(payload) } else { Err(Error::from_error_payload(&payload)) };
                 Ok(Frame::Response(Response { request_id, action, result }))
             }
-            Some("push") => Ok(Frame::Push(Push { action, request_id, version, payload })),
+            Some("push") => {
+                Ok(Frame::Push(Push { action, request_id, version, payload: Payload::Value(payload) }))
+            }
             Some(other) => Err(FrameError::UnknownType(other.to_string())),
             None => Err(FrameError::UnknownType(String::new())),
         }
