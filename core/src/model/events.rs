@@ -374,8 +374,38 @@ impl ChatEvent {
 
 impl<'de> Deserialize<'de> for ChatEvent {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ChatEvent, D::Error> {
-        let raw = Value::deserialize(d)?;
-        Ok(ChatEvent::from_value(raw))
+        // The event's text (a copy of the bytes when read from a frame, no tree), its `type`
+        // read by skipping the rest, then one typed pass. A tree is built only for an event
+        // that is not of a known shape.
+        let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+        Ok(ChatEvent::from_text(raw.get()))
+    }
+}
+
+impl ChatEvent {
+    /// Type an event from its JSON text; never fails (see the type docs).
+    pub fn from_text(text: &str) -> ChatEvent {
+        #[derive(Deserialize)]
+        struct Tag<'a> {
+            #[serde(rename = "type", borrow, default)]
+            kind: Option<std::borrow::Cow<'a, str>>,
+        }
+        fn typed<T: for<'a> Deserialize<'a>>(text: &str, wrap: fn(T) -> ChatEvent) -> Option<ChatEvent> {
+            serde_json::from_str(text).ok().map(wrap)
+        }
+        let kind = serde_json::from_str::<Tag<'_>>(text).ok().and_then(|t| t.kind);
+        let event = match kind.as_deref() {
+            Some("message") => typed(text, ChatEvent::Message),
+            Some("file") => typed(text, ChatEvent::File),
+            Some("form") => typed(text, ChatEvent::Form),
+            Some("filled_form") => typed(text, ChatEvent::FilledForm),
+            Some("rich_message") => typed(text, ChatEvent::RichMessage),
+            Some("system_message") => typed(text, ChatEvent::SystemMessage),
+            Some("system") => typed(text, ChatEvent::System),
+            Some("custom") => typed(text, ChatEvent::Custom),
+            _ => None,
+        };
+        event.unwrap_or_else(|| ChatEvent::from_value(serde_json::from_str(text).unwrap_or(Value::Null)))
     }
 }
 
