@@ -153,12 +153,23 @@ async fn script(
     let stored = call(ws, &mut ids, "get_chat", json!({"chat_id": chat_id}))
         .await
         .map_err(|e| format!("get_chat: {e}"))?;
-    let events = stored["thread"]["events"].as_array().map(Vec::as_slice).unwrap_or_default();
+    // Read each event's author and text once, then count as `script.rs` does (every message
+    // against every event): the same quadratic check on data as cheap to compare as its typed
+    // events, so that at 1 × 2,000 the check costs both clients alike (on `Value` lookups it
+    // would cost the floor more than the 2,000 exchanges).
+    let events: Vec<(Option<&str>, Option<&str>)> = stored["thread"]["events"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|e| (e["author_id"].as_str(), e["text"].as_str().filter(|_| e["type"] == "message")))
+        .collect();
     for k in 0..plan.messages {
         let text = format!("load {i} {k}");
         let copies = events
             .iter()
-            .filter(|e| e["type"] == "message" && e["author_id"] == me.as_str() && e["text"] == text.as_str())
+            .filter(|(author, _)| *author == Some(me.as_str()))
+            .filter(|(_, t)| *t == Some(text.as_str()))
             .count();
         match copies {
             0 => r.lost += 1,
