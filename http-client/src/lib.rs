@@ -1,11 +1,14 @@
 //! Performs the HTTP requests `livechat-core` builds (customer token grants, file uploads).
 //!
 //! One small blocking client, ureq (rustls with the ring provider, webpki roots,
-//! certificate verification always on), serves all three transports: the blocking one
-//! calls it directly, the async ones run it on their blocking pool. These requests are
-//! rare (a token every few hours, an upload now and then), so a thread per request is
-//! cheaper than a second async HTTP stack per runtime, and the code exists once.
+//! certificate verification always on), serves all three transports. Token grants run on
+//! a few threads shared by every client ([`pool`]); uploads on the runtime's blocking pool
+//! or a thread of their own. These requests are rare (a token every few hours, an upload
+//! now and then), so a second async HTTP stack per runtime would cost more than it saves,
+//! and the code exists once. One agent serves every request: its TLS config (built once,
+//! which is most of a request's CPU) and its connections are shared.
 
+pub mod pool;
 mod upload;
 
 use std::io::Read;
@@ -36,8 +39,10 @@ pub struct RequestControl {
     pub timeout: Option<Duration>,
 }
 
-fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(timeout)).build().into()
+/// The process's agent (each request sets its own timeout).
+fn agent() -> &'static ureq::Agent {
+    static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
+    AGENT.get_or_init(|| ureq::Agent::config_builder().http_status_as_error(false).build().into())
 }
 
 struct Body {
@@ -70,17 +75,17 @@ pub fn execute(req: &HttpRequest, control: RequestControl) -> Result<HttpRespons
     if canceled() {
         return Err(Error::new(ErrorCode::UploadCanceled, "Upload canceled."));
     }
-    let agent = agent(control.timeout.unwrap_or(Duration::from_secs(30)));
+    let timeout = Some(control.timeout.unwrap_or(Duration::from_secs(30)));
     let result = match req.method {
         Method::Get => {
-            let mut b = agent.get(&req.url);
+            let mut b = agent().get(&req.url).config().timeout_global(timeout).build();
             for (k, v) in &req.headers {
                 b = b.header(k, v);
             }
             b.call()
         }
         Method::Post => {
-            let mut b = agent.post(&req.url);
+            let mut b = agent().post(&req.url).config().timeout_global(timeout).build();
             for (k, v) in &req.headers {
                 b = b.header(k, v);
             }

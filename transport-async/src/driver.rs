@@ -238,14 +238,11 @@ impl<R: Runtime> Task<R> {
                     }
                     IoAction::Http { id, request } => {
                         let tx = internal_tx.clone();
-                        let pool = rt.clone();
-                        rt.spawn_detached(async move {
-                            // ureq blocks: run it on the runtime's blocking pool.
-                            let result = pool
-                                .spawn_blocking(move || livechat_http::execute(&request, Default::default()))
-                                .await
-                                .unwrap_or_else(|e| Err(Error::new(ErrorCode::TokenFetchFailed, e)));
-                            let _ = tx.send(Internal::Http(id, result)).await;
+                        // ureq blocks: on the process's few HTTP threads, not a thread each.
+                        livechat_http::pool::spawn(move || {
+                            let result = livechat_http::execute(&request, Default::default());
+                            // Unbounded: the only error is a driver that is gone.
+                            let _ = tx.try_send(Internal::Http(id, result));
                         });
                     }
                     IoAction::FetchToken { fresh } => {

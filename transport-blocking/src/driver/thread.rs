@@ -355,7 +355,8 @@ where
                 }
                 IoAction::Http { id, request } => {
                     let tx = self.to_self.clone();
-                    helper("livechat-http", move || {
+                    // On the process's few HTTP threads, not a thread each.
+                    livechat_http::pool::spawn(move || {
                         let result = livechat_http::execute(&request, Default::default());
                         tx.send(Command::Http(id, result));
                     });
