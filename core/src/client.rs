@@ -499,15 +499,25 @@ where
         }
         if let Ok(mut t) = self.current_token.lock() {
             // The newest token: one renewed ahead of time is good for uploads already.
-            *t = self.renewal.kept.as_ref().or(self.session.token()).cloned();
+            // Compared before it is cloned: this runs on every input, a new token is rare.
+            let newest = self.renewal.kept.as_ref().or(self.session.token());
+            if t.as_ref() != newest {
+                *t = newest.cloned();
+            }
         }
         let weight = crate::hub::event_weight::<S::Event>(self.frame_len);
         for event in events {
             // Run callbacks outside the lock: a callback may call into the client.
-            let callbacks = match self.hub.lock() {
+            let (callbacks, event) = match self.hub.lock() {
                 Ok(mut hub) => {
+                    let callbacks = hub.callbacks_for(&event);
+                    if callbacks.is_empty() {
+                        // Streams only: the event moves into the last one, no clone.
+                        hub.deliver_owned(event, weight);
+                        continue;
+                    }
                     hub.deliver(&event, weight);
-                    hub.callbacks_for(&event)
+                    (callbacks, event)
                 }
                 Err(_) => continue,
             };

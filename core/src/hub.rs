@@ -34,7 +34,9 @@ pub enum Delivery {
 }
 
 type Callback<E> = Arc<dyn Fn(&E) + Send + Sync>;
-type Subscriber<E> = Box<dyn FnMut(&E, usize) -> Delivery + Send>;
+/// A subscriber queue's sender: takes the event by value (the last subscriber gets the
+/// event itself, the others a clone).
+type Subscriber<E> = Box<dyn FnMut(E, usize) -> Delivery + Send>;
 
 struct Listener<E: Kinded> {
     id: ListenerId,
@@ -165,12 +167,12 @@ pub fn subscribe_bounded<E: Kinded + Clone + Send + 'static>(
     let budget = QueueBudget::new(buffer, EVENT_BUFFER_BYTES);
     let dropped = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let (room, counter) = (budget.clone(), dropped.clone());
-    lock(hub).subscribe(move |e: &E, weight| {
+    lock(hub).subscribe(move |e: E, weight| {
         if !room.admit(weight) {
             counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return Delivery::Full;
         }
-        match send((e.clone(), weight)) {
+        match send((e, weight)) {
             Ok(()) => Delivery::Delivered,
             Err(()) => Delivery::Closed,
         }
@@ -310,12 +312,12 @@ impl<E: Kinded + Clone> EventHub<E> {
     /// The first one receives the backlog first. On a closed hub the closure is dropped at
     /// once.
     /// `deliver` gets each event with its weight (see [`QueueBudget`]).
-    pub fn subscribe(&mut self, mut deliver: impl FnMut(&E, usize) -> Delivery + Send + 'static) {
+    pub fn subscribe(&mut self, mut deliver: impl FnMut(E, usize) -> Delivery + Send + 'static) {
         if self.closed {
             return;
         }
         for (e, weight) in self.backlog.take().unwrap_or_default() {
-            deliver(&e, weight);
+            deliver(e, weight);
         }
         self.subscribers.push(Box::new(deliver));
     }
@@ -347,16 +349,34 @@ impl<E: Kinded + Clone> EventHub<E> {
     /// Offer the event to every subscriber queue, dropping closed ones. `weight` estimates
     /// the bytes the event holds (see [`event_weight`]).
     pub fn deliver(&mut self, event: &E, weight: usize) {
+        self.deliver_owned(event.clone(), weight);
+    }
+
+    /// [`EventHub::deliver`] of an event the caller gives up: the last subscriber gets it
+    /// by move, only the others get clones (one stream per client is the common case).
+    pub fn deliver_owned(&mut self, event: E, weight: usize) {
         if self.closed {
             return;
         }
         if let Some(backlog) = &mut self.backlog {
+            // No subscriber yet (the backlog goes with the first one).
             if backlog.len() == BACKLOG {
                 backlog.pop_front();
             }
-            backlog.push_back((event.clone(), weight));
+            backlog.push_back((event, weight));
+            return;
         }
-        self.subscribers.retain_mut(|s| s(event, weight) != Delivery::Closed);
+        let last = self.subscribers.len().saturating_sub(1);
+        let mut event = Some(event);
+        let mut i = 0;
+        self.subscribers.retain_mut(|s| {
+            let e = if i == last { event.take() } else { event.clone() };
+            i += 1;
+            match e {
+                Some(e) => s(e, weight) != Delivery::Closed,
+                None => true,
+            }
+        });
     }
 
     /// `deliver`, then run the callbacks (for transports without locking concerns).
@@ -673,6 +693,42 @@ mod tests {
         lock(client.hub()).emit(&Event::ConnectionUnstable);
         assert_eq!((*before.lock().unwrap(), *called.lock().unwrap()), (0, 0));
         assert_eq!(lock(client.hub()).listener_count(), 0);
+    }
+
+    /// An event whose clones are counted.
+    #[derive(Debug)]
+    struct Counted(Arc<std::sync::atomic::AtomicUsize>);
+    impl Clone for Counted {
+        fn clone(&self) -> Self {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Counted(self.0.clone())
+        }
+    }
+    impl Kinded for Counted {
+        type Kind = ();
+        fn kind(&self) {}
+    }
+
+    #[test]
+    fn the_last_subscriber_gets_the_event_by_move_and_only_the_others_get_clones() {
+        let clones = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let got = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut hub: EventHub<Counted> = EventHub::default();
+        let g = got.clone();
+        hub.subscribe(move |_, _| {
+            g.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Delivery::Delivered
+        });
+        hub.deliver_owned(Counted(clones.clone()), 1);
+        assert_eq!(clones.load(std::sync::atomic::Ordering::Relaxed), 0, "one stream: no clone");
+        let g = got.clone();
+        hub.subscribe(move |_, _| {
+            g.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Delivery::Delivered
+        });
+        hub.deliver_owned(Counted(clones.clone()), 1);
+        assert_eq!(clones.load(std::sync::atomic::Ordering::Relaxed), 1, "two streams: one clone");
+        assert_eq!(got.load(std::sync::atomic::Ordering::Relaxed), 3);
     }
 
     #[test]

@@ -152,8 +152,8 @@ where
         let d = ClientCore::new(session, tokens, now);
         let events = Arc::new(Mutex::new(Vec::new()));
         let sink = events.clone();
-        d.hub().lock().unwrap().subscribe(move |e: &S::Event, _| {
-            sink.lock().unwrap().push(e.clone());
+        d.hub().lock().unwrap().subscribe(move |e: S::Event, _| {
+            sink.lock().unwrap().push(e);
             Delivery::Delivered
         });
         let mut h =
