@@ -59,7 +59,9 @@ impl<C> Commands<C> {
 
 /// Results of the side tasks (connecting, HTTP, the identity provider).
 enum Internal<W> {
-    Opened(ConnectionId, W),
+    /// Boxed: a WebSocket is over a KiB (tokio's 1,392 bytes), and every slot of the
+    /// internal channel's blocks is as large as its largest message.
+    Opened(ConnectionId, Box<W>),
     OpenFailed(ConnectionId, String),
     Http(u64, Result<HttpResponse, Error>),
     Token(Result<Token, Error>),
@@ -171,7 +173,7 @@ impl<R: Runtime> Task<R> {
         self.rt.spawn(async move {
             let msg = match within(&rt, limit, rt.connect(crate::runtime::Connect { url, config, tls })).await
             {
-                Some(Ok(ws)) => Internal::Opened(conn, ws),
+                Some(Ok(ws)) => Internal::Opened(conn, Box::new(ws)),
                 Some(Err(e)) => Internal::OpenFailed(conn, e),
                 None => Internal::OpenFailed(conn, wire::connect_timed_out(limit)),
             };
@@ -323,11 +325,11 @@ impl<R: Runtime> Task<R> {
                 Wake::Command(None) => break,
                 Wake::Internal(Internal::Opened(conn, ws)) => {
                     if connecting.remove(&conn).is_some() {
-                        socket = Some(Socket { conn, ws });
+                        socket = Some(Socket { conn, ws: *ws });
                         driver.handle_open(Instant::now(), conn);
                     } else {
                         tracing::debug!(conn = conn.0, "connected after the session gave up on it; closing");
-                        self.close_later(ws);
+                        self.close_later(*ws);
                     }
                 }
                 Wake::Internal(Internal::OpenFailed(conn, reason)) => {
