@@ -349,6 +349,10 @@ impl<E: Kinded + Clone> EventHub<E> {
     /// Offer the event to every subscriber queue, dropping closed ones. `weight` estimates
     /// the bytes the event holds (see [`event_weight`]).
     pub fn deliver(&mut self, event: &E, weight: usize) {
+        // Nobody to hand a copy to: no clone.
+        if self.closed || (self.backlog.is_none() && self.subscribers.is_empty()) {
+            return;
+        }
         self.deliver_owned(event.clone(), weight);
     }
 

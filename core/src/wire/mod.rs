@@ -139,18 +139,6 @@ impl Payload {
             Payload::Value(v) => v,
         }
     }
-
-    /// Bytes of JSON text (for a parsed payload, of its serialisation).
-    pub fn len(&self) -> usize {
-        match self {
-            Payload::Text(raw) => raw.get().len(),
-            Payload::Value(v) => v.to_string().len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 impl From<Value> for Payload {
