@@ -15,7 +15,7 @@ use livechat_core::token::Token;
 use livechat_core::{Error, ErrorCode};
 use livechat_http::{Progress, UploadTarget};
 
-use crate::driver::{self, Command, Commands};
+use crate::driver::{self, Command, Commands, Refused};
 use crate::events::{self, EventStream};
 use crate::options::CustomerOptions;
 use crate::runtime::{BoxFuture, Runtime};
@@ -148,24 +148,22 @@ where
     T: serde::de::DeserializeOwned + Send + 'static,
     E: Kinded + Clone + Send + 'static,
 {
-    let (tx, rx) = async_channel::bounded(1);
+    let (tx, rx) = futures_channel::oneshot::channel();
     let sent = commands
         .try_send(Command::Op(
             op,
             Box::new(move |r| {
-                let _ = tx.try_send(r);
+                let _ = tx.send(r);
             }),
         ))
         .map_err(|e| match e {
-            async_channel::TrySendError::Full(_) => {
-                Error::new(ErrorCode::QueueFull, "too many calls waiting for the client task")
-            }
-            async_channel::TrySendError::Closed(_) => livechat_core::hub::end_error(hub),
+            Refused::Full => Error::new(ErrorCode::QueueFull, "too many calls waiting for the client task"),
+            Refused::Closed => livechat_core::hub::end_error(hub),
         });
     let hub = hub.clone();
     Box::pin(async move {
         sent?;
-        let value = rx.recv().await.map_err(|_| livechat_core::hub::end_error(&hub))??;
+        let value = rx.await.map_err(|_| livechat_core::hub::end_error(&hub))??;
         decode(what, value)
     })
 }

@@ -3,11 +3,13 @@
 
 use std::collections::HashMap;
 use std::future::poll_fn;
-use std::pin::{Pin, pin};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use futures_channel::mpsc;
 use futures_util::{SinkExt, Stream, StreamExt};
 use livechat_core::client::{ClientCore, CommandOf, IoAction, Op, Ops, Tokens, Waiter};
 use livechat_core::engine::{ConnectionId, Engine, Side};
@@ -32,35 +34,76 @@ pub(crate) enum Command<C> {
 
 /// The calls' way to the driver task, holding at most `cap` waiting calls.
 ///
-/// async-channel's bounded channel allocates and initialises every slot up front (1,024
-/// calls ≈ a quarter MiB per client, measured by `livechat load`); an unbounded one grows in
-/// small blocks as needed, and the bound is checked here instead. With several threads
-/// calling at once it can be passed by at most one call per such thread.
+/// futures-channel's unbounded queue allocates each message when sent and frees it when
+/// taken, so an idle session holds no slots: async-channel's queues allocated blocks of 31
+/// slots (3.2–4.2 KB each, three per session, ~11 KB of a live session's heap measured with
+/// heaptrack at 1,000 sessions), and its bounded one every slot up front. The bound is
+/// counted here. With several threads calling at once it can be passed by at most one call
+/// per such thread.
 pub(crate) struct Commands<C> {
-    tx: async_channel::Sender<Command<C>>,
+    tx: mpsc::UnboundedSender<Command<C>>,
+    queued: Arc<AtomicUsize>,
     cap: usize,
 }
 
 // Not derived: a derive would ask `C: Clone`, and the channel is shared whatever `C` is.
 impl<C> Clone for Commands<C> {
     fn clone(&self) -> Self {
-        Commands { tx: self.tx.clone(), cap: self.cap }
+        Commands { tx: self.tx.clone(), queued: self.queued.clone(), cap: self.cap }
     }
 }
 
+/// Why a call could not be queued.
+pub(crate) enum Refused {
+    /// `cap` calls are waiting already.
+    Full,
+    /// The driver task has ended.
+    Closed,
+}
+
 impl<C> Commands<C> {
-    pub(crate) fn try_send(&self, cmd: Command<C>) -> Result<(), async_channel::TrySendError<Command<C>>> {
-        if self.tx.len() >= self.cap {
-            return Err(async_channel::TrySendError::Full(cmd));
+    pub(crate) fn try_send(&self, cmd: Command<C>) -> Result<(), Refused> {
+        // A driver that has ended says so, whatever it left queued.
+        if self.tx.is_closed() {
+            return Err(Refused::Closed);
         }
-        self.tx.try_send(cmd)
+        if self.queued.load(Ordering::Acquire) >= self.cap {
+            return Err(Refused::Full);
+        }
+        self.queued.fetch_add(1, Ordering::AcqRel);
+        self.tx.unbounded_send(cmd).map_err(|_| {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            Refused::Closed
+        })
     }
+}
+
+/// The driver's end of [`Commands`].
+struct CommandQueue<C> {
+    rx: mpsc::UnboundedReceiver<Command<C>>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl<C> CommandQueue<C> {
+    fn poll_next(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Option<Command<C>>> {
+        let got = self.rx.poll_next_unpin(cx);
+        if let Poll::Ready(Some(_)) = got {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+        }
+        got
+    }
+}
+
+fn command_queue<C>(cap: usize) -> (Commands<C>, CommandQueue<C>) {
+    let (tx, rx) = mpsc::unbounded();
+    let queued = Arc::new(AtomicUsize::new(0));
+    (Commands { tx, queued: queued.clone(), cap }, CommandQueue { rx, queued })
 }
 
 /// Results of the side tasks (connecting, HTTP, the identity provider).
 enum Internal<W> {
-    /// Boxed: a WebSocket is over a KiB (tokio's 1,392 bytes), and every slot of the
-    /// internal channel's blocks is as large as its largest message.
+    /// Boxed: a WebSocket is over a KiB (tokio's 1,392 bytes), and the queue's first node
+    /// (allocated with the queue, kept while it lives) is as large as its largest message.
     Opened(ConnectionId, Box<W>),
     OpenFailed(ConnectionId, String),
     Http(u64, Result<HttpResponse, Error>),
@@ -100,16 +143,16 @@ where
     let driver = ClientCore::new(session, tokens, Instant::now());
     let shared = driver.hub();
     let token = driver.current_token();
-    let (tx, rx) = async_channel::unbounded();
-    let cap = options.command_buffer.max(1);
+    let (commands, queue) = command_queue(options.command_buffer.max(1));
     let task = Task { rt: rt.clone(), options, connect_timeout, provider };
-    rt.spawn_detached(task.run(driver, rx));
-    (Commands { tx, cap }, shared, token)
+    rt.spawn_detached(task.run(Box::new(driver), queue));
+    (commands, shared, token)
 }
 
 struct Socket<W> {
     conn: ConnectionId,
-    ws: W,
+    /// Boxed as it came from the connect task: kept out of the driver task's state.
+    ws: Box<W>,
 }
 
 /// What the driver task holds besides the session.
@@ -160,7 +203,7 @@ impl<R: Runtime> Task<R> {
         &self,
         conn: ConnectionId,
         url: String,
-        tx: async_channel::Sender<Internal<R::WebSocket>>,
+        tx: mpsc::UnboundedSender<Internal<R::WebSocket>>,
     ) -> R::Task {
         let rt = self.rt.clone();
         let tls = self.options.tls.clone();
@@ -177,11 +220,13 @@ impl<R: Runtime> Task<R> {
                 Some(Err(e)) => Internal::OpenFailed(conn, e),
                 None => Internal::OpenFailed(conn, wire::connect_timed_out(limit)),
             };
-            let _ = tx.send(msg).await;
+            let _ = tx.unbounded_send(msg);
         })
     }
 
-    async fn run<S>(self, mut driver: ClientCore<S>, commands: async_channel::Receiver<Command<CommandOf<S>>>)
+    // The core comes boxed: an async fn keeps its arguments twice in its state (once as
+    // passed, once as locals), and the state is the spawned task's allocation.
+    async fn run<S>(self, mut driver: Box<ClientCore<S>>, mut commands: CommandQueue<CommandOf<S>>)
     where
         S: Side + Send + 'static,
         S::Event: Kinded + Send + 'static,
@@ -190,9 +235,7 @@ impl<R: Runtime> Task<R> {
     {
         let rt = &self.rt;
         let options = &self.options;
-        let (internal_tx, internal) = async_channel::unbounded::<Internal<R::WebSocket>>();
-        let mut commands = pin!(commands);
-        let mut internal = pin!(internal);
+        let (internal_tx, mut internal) = mpsc::unbounded::<Internal<R::WebSocket>>();
         let mut socket: Option<Socket<R::WebSocket>> = None;
         // Connects still wanted by the session. Dropping a task cancels it and closes its
         // socket: done when the session gives up on it (a `Close` for it, a newer `Open`, the
@@ -235,7 +278,7 @@ impl<R: Runtime> Task<R> {
                         if socket.as_ref().is_some_and(|s| s.conn == conn)
                             && let Some(s) = socket.take()
                         {
-                            self.close_later(s.ws);
+                            self.close_later(*s.ws);
                         }
                     }
                     IoAction::Http { id, request } => {
@@ -244,7 +287,7 @@ impl<R: Runtime> Task<R> {
                         livechat_http::pool::spawn(move || {
                             let result = livechat_http::execute(&request, Default::default());
                             // Unbounded: the only error is a driver that is gone.
-                            let _ = tx.try_send(Internal::Http(id, result));
+                            let _ = tx.unbounded_send(Internal::Http(id, result));
                         });
                     }
                     IoAction::FetchToken { fresh } => {
@@ -255,7 +298,7 @@ impl<R: Runtime> Task<R> {
                                 Some(p) => p.token(fresh).await,
                                 None => Err(Error::new(ErrorCode::TokenFetchFailed, "no identity provider")),
                             };
-                            let _ = tx.send(Internal::Token(result)).await;
+                            let _ = tx.unbounded_send(Internal::Token(result));
                         });
                     }
                 }
@@ -287,13 +330,13 @@ impl<R: Runtime> Task<R> {
                 for i in 0..3 {
                     match (turn + i) % 3 {
                         0 => {
-                            if let Poll::Ready(cmd) = commands.as_mut().poll_next(cx) {
+                            if let Poll::Ready(cmd) = commands.poll_next(cx) {
                                 return Poll::Ready(Wake::Command(cmd));
                             }
                         }
                         1 => {
                             // Never ends: `internal_tx` lives in this function.
-                            if let Poll::Ready(Some(msg)) = internal.as_mut().poll_next(cx) {
+                            if let Poll::Ready(Some(msg)) = internal.poll_next_unpin(cx) {
                                 return Poll::Ready(Wake::Internal(msg));
                             }
                         }
@@ -325,7 +368,7 @@ impl<R: Runtime> Task<R> {
                 Wake::Command(None) => break,
                 Wake::Internal(Internal::Opened(conn, ws)) => {
                     if connecting.remove(&conn).is_some() {
-                        socket = Some(Socket { conn, ws: *ws });
+                        socket = Some(Socket { conn, ws });
                         driver.handle_open(Instant::now(), conn);
                     } else {
                         tracing::debug!(conn = conn.0, "connected after the session gave up on it; closing");
@@ -351,7 +394,7 @@ impl<R: Runtime> Task<R> {
                     Some(Ok(Message::Close(frame))) => {
                         // Let tungstenite finish the closing handshake in the background.
                         if let Some(s) = socket.take() {
-                            self.close_later(s.ws);
+                            self.close_later(*s.ws);
                         }
                         // The close code and reason go to the session as sent.
                         let (code, reason) = frame
@@ -383,13 +426,14 @@ impl<R: Runtime> Task<R> {
         while driver.poll_io().is_some() {}
         // Calls sent meanwhile fail now: a command left in the channel would keep its caller
         // waiting for as long as a client handle lives.
-        commands.close();
-        while let Ok(Command::Op(_, done)) = commands.try_recv() {
+        commands.rx.close();
+        while let Ok(Command::Op(_, done)) = commands.rx.try_recv() {
             done(Err(destroyed.clone()));
         }
         drop(connecting);
         if let Some(mut s) = socket.take() {
-            close(rt, &mut s.ws).await;
+            // Boxed: a cold path, kept out of the task's state.
+            Box::pin(close(rt, &mut s.ws)).await;
         }
     }
 }
@@ -400,14 +444,18 @@ mod tests {
 
     #[test]
     fn the_command_queue_refuses_calls_past_its_bound() {
-        let (tx, rx) = async_channel::unbounded();
-        let commands = Commands { tx, cap: 2 };
+        let (commands, mut queue) = command_queue(2);
         let call = || Command::Op(Op::<()>::Destroy, Box::new(|_| {}));
         assert!(commands.try_send(call()).is_ok());
         assert!(commands.try_send(call()).is_ok());
-        assert!(matches!(commands.try_send(call()), Err(async_channel::TrySendError::Full(_))));
+        assert!(matches!(commands.try_send(call()), Err(Refused::Full)));
         // Room again once the driver took one.
-        assert!(rx.try_recv().is_ok());
+        let waker = futures_util::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(matches!(queue.poll_next(&mut cx), Poll::Ready(Some(_))));
         assert!(commands.try_send(call()).is_ok());
+        // Closed once the driver's end is gone.
+        drop(queue);
+        assert!(matches!(commands.try_send(call()), Err(Refused::Closed)));
     }
 }

@@ -1,10 +1,12 @@
-//! Event streams: any number of subscribers, each with a bounded `async-channel` queue.
+//! Event streams: any number of subscribers, each with its own bounded queue (a
+//! futures-channel queue that allocates per event, so an idle stream holds no slots).
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use futures_util::Stream;
+use futures_channel::mpsc;
+use futures_util::{Stream, StreamExt};
 use livechat_core::customer::Event;
 use livechat_core::hub::{EventHub, Kinded, Subscription, subscribe_bounded};
 
@@ -16,8 +18,7 @@ use livechat_core::hub::{EventHub, Kinded, Subscription, subscribe_bounded};
 /// `E` is the session's event type: [`Event`] for a customer client, `AgentEvent` for an
 /// agent client ([`crate::AgentEventStream`]).
 pub struct EventStream<E = Event> {
-    // async-channel's receiver is `!Unpin`; boxing keeps this stream `Unpin`.
-    rx: Pin<Box<async_channel::Receiver<(E, usize)>>>,
+    rx: mpsc::UnboundedReceiver<(E, usize)>,
     queue: Subscription,
 }
 
@@ -29,14 +30,14 @@ impl<E> EventStream<E> {
 
     /// The next event; `None` once the client is gone.
     pub async fn next_event(&mut self) -> Option<E> {
-        Some(self.queue.took(self.rx.recv().await.ok()?))
+        Some(self.queue.took(self.rx.next().await?))
     }
 }
 
 impl<E> Stream for EventStream<E> {
     type Item = E;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<E>> {
-        let next = self.rx.as_mut().poll_next(cx);
+        let next = self.rx.poll_next_unpin(cx);
         next.map(|got| got.map(|got| self.queue.took(got)))
     }
 }
@@ -45,8 +46,8 @@ pub(crate) fn subscribe<E>(hub: &Arc<Mutex<EventHub<E>>>, buffer: usize) -> Even
 where
     E: Kinded + Clone + Send + 'static,
 {
-    let (tx, rx) = async_channel::unbounded();
+    let (tx, rx) = mpsc::unbounded();
     // Unbounded: the only error is a closed stream.
-    let queue = subscribe_bounded(hub, buffer, move |got| tx.try_send(got).map_err(drop));
-    EventStream { rx: Box::pin(rx), queue }
+    let queue = subscribe_bounded(hub, buffer, move |got| tx.unbounded_send(got).map_err(drop));
+    EventStream { rx, queue }
 }

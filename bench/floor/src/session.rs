@@ -2,6 +2,7 @@
 //! socket, `login`, `start_chat`, the barrier, M timed `send_event`s, then `get_chat` to
 //! count lost and duplicated messages — the steps of `cli/src/load/script.rs`, in order.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -153,25 +154,18 @@ async fn script(
     let stored = call(ws, &mut ids, "get_chat", json!({"chat_id": chat_id}))
         .await
         .map_err(|e| format!("get_chat: {e}"))?;
-    // Read each event's author and text once, then count as `script.rs` does (every message
-    // against every event): the same quadratic check on data as cheap to compare as its typed
-    // events, so that at 1 × 2,000 the check costs both clients alike (on `Value` lookups it
-    // would cost the floor more than the 2,000 exchanges).
-    let events: Vec<(Option<&str>, Option<&str>)> = stored["thread"]["events"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(|e| (e["author_id"].as_str(), e["text"].as_str().filter(|_| e["type"] == "message")))
-        .collect();
+    // Count each own message text once, as `script.rs` does (linear in the events).
+    let mut copies: HashMap<&str, usize> = HashMap::new();
+    for e in stored["thread"]["events"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        if e["type"] == "message"
+            && e["author_id"].as_str() == Some(me.as_str())
+            && let Some(text) = e["text"].as_str()
+        {
+            *copies.entry(text).or_default() += 1;
+        }
+    }
     for k in 0..plan.messages {
-        let text = format!("load {i} {k}");
-        let copies = events
-            .iter()
-            .filter(|(author, _)| *author == Some(me.as_str()))
-            .filter(|(_, t)| *t == Some(text.as_str()))
-            .count();
-        match copies {
+        match copies.get(format!("load {i} {k}").as_str()).copied().unwrap_or(0) {
             0 => r.lost += 1,
             1 => {}
             n => r.duplicated += n - 1,

@@ -6,6 +6,7 @@
 //! a timeout; its calls are awaited (tokio, smol) or already done when the future is first
 //! polled (blocking, run under `block_on` on the session's own thread).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -139,14 +140,18 @@ async fn script<C: LoadClient>(
         }
     };
     let events = stored.thread.map(|t| t.events).unwrap_or_default();
+    // Count each own message text once (linear: at 1 × 2,000 a check of every message
+    // against every event cost more CPU than the exchanges it checks).
+    let mut copies: HashMap<&str, usize> = HashMap::new();
+    for e in &events {
+        if let ChatEvent::Message(m) = e
+            && e.author_id() == Some(me.as_str())
+        {
+            *copies.entry(m.text.as_str()).or_default() += 1;
+        }
+    }
     for k in 0..messages {
-        let text = format!("load {i} {k}");
-        let copies = events
-            .iter()
-            .filter(|e| e.author_id() == Some(me.as_str()))
-            .filter(|e| matches!(e, ChatEvent::Message(m) if m.text == text))
-            .count();
-        match copies {
+        match copies.get(format!("load {i} {k}").as_str()).copied().unwrap_or(0) {
             0 => r.lost += 1,
             1 => {}
             n => r.duplicated += n - 1,
