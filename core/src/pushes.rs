@@ -30,6 +30,10 @@ pub struct IncomingChat {
     /// ([`Chat::transferred_from`]); this is the former, the latter lives on the chat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transferred_from: Option<Transfer>,
+    /// Not on the wire: set when the session found this after a drop (recovery, see
+    /// `engine::recovery`) rather than receiving it as a push.
+    #[serde(skip)]
+    pub recovered: bool,
 }
 
 /// `chat_deactivated`.
@@ -40,6 +44,10 @@ pub struct ChatDeactivated {
     /// Absent when the router closed the thread.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// Not on the wire: set when the session found this after a drop (recovery, see
+    /// `engine::recovery`) rather than receiving it as a push.
+    #[serde(skip)]
+    pub recovered: bool,
 }
 
 /// `chat_transferred`.
@@ -98,6 +106,10 @@ pub struct IncomingEvent {
     pub chat_id: String,
     pub thread_id: String,
     pub event: ChatEvent,
+    /// Not on the wire: set when the session found this after a drop (recovery, see
+    /// `engine::recovery`) rather than receiving it as a push.
+    #[serde(skip)]
+    pub recovered: bool,
 }
 
 /// `event_deleted` (new in 3.6).

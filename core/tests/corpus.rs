@@ -166,6 +166,7 @@ fn session_scripts() -> Vec<(&'static str, [u8; 2], Vec<Op>, fn(&Stats))> {
                 Serve { pick: 0, variant: 0 },    // login
                 Serve { pick: 0, variant: 0b10 }, // confirmation of CH1: one event found
                 Serve { pick: 0, variant: 0 },    // confirmation of CH2: none found
+                Serve { pick: 0, variant: 0 },    // the recovery's list_chats
                 Serve { pick: 0, variant: 0 },
                 Serve { pick: 0, variant: 0 },
             ]),
@@ -345,9 +346,11 @@ fn session_scripts() -> Vec<(&'static str, [u8; 2], Vec<Op>, fn(&Stats))> {
                 disconnected(4, 0),                         // agent_disconnected internal_error
                 Advance { secs: 1, quarter_ms: 0 },
                 Open,
-                Serve { pick: 0, variant: 0 },
+                Serve { pick: 0, variant: 0 }, // login
+                Serve { pick: 0, variant: 0 }, // the recovery's list_chats
                 History { op: 0, which: 0 },
                 History { op: 1, which: 0 },
+                Serve { pick: 0, variant: 1 },
                 Serve { pick: 0, variant: 1 },
             ]),
             |s| {
@@ -465,6 +468,7 @@ fn session_scripts() -> Vec<(&'static str, [u8; 2], Vec<Op>, fn(&Stats))> {
                 Open,
                 Serve { pick: 0, variant: 0 },    // login
                 Serve { pick: 0, variant: 0xc1 }, // confirmation: only another author's event has our custom_id
+                Serve { pick: 0, variant: 0 },    // the recovery's list_chats
                 Serve { pick: 0, variant: 2 },    // the re-sent event
             ]),
             |s| {

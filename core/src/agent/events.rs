@@ -125,6 +125,9 @@ macro_rules! agent_events {
             /// or the service refused what it gave); the session keeps the old ones and
             /// tries again later (`crate::refresh`).
             CredentialsRefreshFailed { error: crate::error::Error },
+            /// After a re-login, the agent's chats were checked for what the drop hid: the
+            /// events found came before this one, as ordinary events with `recovered` set.
+            Resynced(crate::engine::Resynced),
             $( $(#[$doc])* $variant($payload), )*
             /// A push without a typed variant (undocumented payload or unknown action), raw.
             Push { action: String, payload: Value },
@@ -141,6 +144,7 @@ macro_rules! agent_events {
             FrameRejected,
             ConnectFailed,
             CredentialsRefreshFailed,
+            Resynced,
             $( $variant, )*
             Push,
         }
@@ -155,6 +159,7 @@ macro_rules! agent_events {
                     AgentEventKind::ConnectionRecovered => "connection_recovered",
                     AgentEventKind::FrameRejected => "frame_rejected",
                     AgentEventKind::ConnectFailed => "connect_failed",
+                    AgentEventKind::Resynced => "resynced",
                     AgentEventKind::CredentialsRefreshFailed => "credentials_refresh_failed",
                     $( AgentEventKind::$variant => $wire, )*
                     AgentEventKind::Push => "push",
@@ -165,7 +170,7 @@ macro_rules! agent_events {
             pub const ALL: &'static [AgentEventKind] = &[
                 AgentEventKind::Ready, AgentEventKind::Disconnected,
                 AgentEventKind::ConnectionUnstable, AgentEventKind::ConnectionRecovered,
-                AgentEventKind::FrameRejected, AgentEventKind::ConnectFailed,
+                AgentEventKind::FrameRejected, AgentEventKind::ConnectFailed, AgentEventKind::Resynced,
                 AgentEventKind::CredentialsRefreshFailed,
                 $( AgentEventKind::$variant, )*
                 AgentEventKind::Push,
@@ -189,6 +194,7 @@ macro_rules! agent_events {
                     AgentEvent::ConnectionRecovered => AgentEventKind::ConnectionRecovered,
                     AgentEvent::FrameRejected { .. } => AgentEventKind::FrameRejected,
                     AgentEvent::ConnectFailed(_) => AgentEventKind::ConnectFailed,
+                    AgentEvent::Resynced(_) => AgentEventKind::Resynced,
                     AgentEvent::CredentialsRefreshFailed { .. } => AgentEventKind::CredentialsRefreshFailed,
                     $( AgentEvent::$variant(_) => AgentEventKind::$variant, )*
                     AgentEvent::Push { .. } => AgentEventKind::Push,

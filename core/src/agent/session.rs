@@ -27,7 +27,7 @@ use super::config::AgentConfig;
 use super::credentials::AgentCredentials;
 use super::disconnect::{DisconnectReason, Reaction};
 use super::events::{AgentEvent, Ready};
-use crate::engine::{CommonEvent, Engine, Followup, Side, TokenOwner};
+use crate::engine::{CommonEvent, Engine, Followup, Side, Timeline, TokenOwner};
 use crate::error::Error;
 use crate::model::{ChatEvent, Recipients};
 use crate::token::Token;
@@ -86,6 +86,7 @@ impl Side for AgentSide {
             CommonEvent::ConnectionRecovered => AgentEvent::ConnectionRecovered,
             CommonEvent::FrameRejected { error } => AgentEvent::FrameRejected { error },
             CommonEvent::ConnectFailed(f) => AgentEvent::ConnectFailed(f),
+            CommonEvent::Resynced(r) => AgentEvent::Resynced(r),
         }
     }
 
@@ -153,6 +154,28 @@ impl Side for AgentSide {
     fn push_response(&mut self, _action: &str, _payload: &Value, _out: &mut Vec<AgentEvent>) {}
 
     fn response(&mut self, _action: &str, _payload: &Value, _out: &mut Vec<AgentEvent>) {}
+
+    fn timeline(event: &AgentEvent) -> Option<Timeline<'_>> {
+        match event {
+            AgentEvent::IncomingEvent(e) => Some(Timeline::Event(e)),
+            AgentEvent::IncomingChat(c) => Some(Timeline::Chat(&c.chat)),
+            AgentEvent::ChatDeactivated(d) => Some(Timeline::Deactivated(d)),
+            _ => None,
+        }
+    }
+
+    fn mark_recovered(event: &mut AgentEvent) {
+        match event {
+            AgentEvent::IncomingEvent(e) => e.recovered = true,
+            AgentEvent::IncomingChat(c) => c.recovered = true,
+            AgentEvent::ChatDeactivated(d) => d.recovered = true,
+            _ => {}
+        }
+    }
+
+    fn recent_chats() -> Followup {
+        Followup::of(&super::actions::ListChats { limit: Some(25), ..Default::default() })
+    }
 
     fn completing_push(&self, _action: &str) -> Option<&'static str> {
         None

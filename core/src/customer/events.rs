@@ -70,6 +70,9 @@ macro_rules! customer_events {
             /// One connection attempt failed (refused, DNS, TLS, handshake, a login error);
             /// the session tries again after `retry_in`.
             ConnectFailed(crate::engine::ConnectFailed),
+            /// After a re-login, the chats were checked for what the drop hid: the events
+            /// found came before this one, as ordinary events with `recovered` set.
+            Resynced(crate::engine::Resynced),
             $( $(#[$doc])* $variant($payload), )*
             /// A push this version does not know, kept raw.
             UnknownPush { action: String, payload: Value },
@@ -90,6 +93,7 @@ macro_rules! customer_events {
             UserData,
             FrameRejected,
             ConnectFailed,
+            Resynced,
             $( $variant, )*
             UnknownPush,
         }
@@ -109,6 +113,7 @@ macro_rules! customer_events {
                     EventKind::UserData => "user_data",
                     EventKind::FrameRejected => "frame_rejected",
                     EventKind::ConnectFailed => "connect_failed",
+                    EventKind::Resynced => "resynced",
                     $( EventKind::$variant => $wire, )*
                     EventKind::UnknownPush => "unknown_push",
                 }
@@ -119,7 +124,7 @@ macro_rules! customer_events {
                 EventKind::Connected, EventKind::Disconnected, EventKind::CustomerId,
                 EventKind::IdentityChanged, EventKind::IdentityMismatch, EventKind::ConnectionUnstable,
                 EventKind::ConnectionRecovered, EventKind::AvailabilityUpdated,
-                EventKind::UserData, EventKind::FrameRejected, EventKind::ConnectFailed,
+                EventKind::UserData, EventKind::FrameRejected, EventKind::ConnectFailed, EventKind::Resynced,
                 $( EventKind::$variant, )*
                 EventKind::UnknownPush,
             ];
@@ -144,6 +149,7 @@ macro_rules! customer_events {
                     Event::UserData(_) => EventKind::UserData,
                     Event::FrameRejected { .. } => EventKind::FrameRejected,
                     Event::ConnectFailed(_) => EventKind::ConnectFailed,
+                    Event::Resynced(_) => EventKind::Resynced,
                     $( Event::$variant(_) => EventKind::$variant, )*
                     Event::UnknownPush { .. } => EventKind::UnknownPush,
                 }

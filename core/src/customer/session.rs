@@ -16,7 +16,7 @@ use super::actions::{LoginResponse, SendSneakPeek};
 use super::config::{CustomerConfig, CustomerDataProvider, CustomerPage};
 use super::disconnect::{DisconnectReason, Reaction};
 use super::events::{Availability, Connected, Event};
-use crate::engine::{CommonEvent, Engine, Followup, Side, TokenOwner};
+use crate::engine::{CommonEvent, Engine, Followup, Side, Timeline, TokenOwner};
 use crate::error::Error;
 use crate::model::{GroupStatus, User};
 use crate::token::Token;
@@ -68,6 +68,7 @@ impl Side for CustomerSide {
             CommonEvent::ConnectionRecovered => Event::ConnectionRecovered,
             CommonEvent::FrameRejected { error } => Event::FrameRejected { error },
             CommonEvent::ConnectFailed(f) => Event::ConnectFailed(f),
+            CommonEvent::Resynced(r) => Event::Resynced(r),
         }
     }
 
@@ -236,6 +237,28 @@ impl Side for CustomerSide {
         {
             self.observe_chat(chat, out);
         }
+    }
+
+    fn timeline(event: &Event) -> Option<Timeline<'_>> {
+        match event {
+            Event::IncomingEvent(e) => Some(Timeline::Event(e)),
+            Event::IncomingChat(c) => Some(Timeline::Chat(&c.chat)),
+            Event::ChatDeactivated(d) => Some(Timeline::Deactivated(d)),
+            _ => None,
+        }
+    }
+
+    fn mark_recovered(event: &mut Event) {
+        match event {
+            Event::IncomingEvent(e) => e.recovered = true,
+            Event::IncomingChat(c) => c.recovered = true,
+            Event::ChatDeactivated(d) => d.recovered = true,
+            _ => {}
+        }
+    }
+
+    fn recent_chats() -> Followup {
+        Followup::of(&super::actions::ListChats { limit: Some(25), ..Default::default() })
     }
 
     fn response(&mut self, action: &str, payload: &Value, out: &mut Vec<Event>) {

@@ -227,6 +227,28 @@ impl Default for Keepalive {
     }
 }
 
+/// Recovery after a re-login: the service does not replay pushes, so the session asks for
+/// what happened in the chats it knows while its socket was down (`engine::recovery`).
+///
+/// Cost per re-login: one `list_chats` (the 25 newest chats, to find new ones) plus one
+/// `get_chat` per chat with delivered events (at most `max_chats`, newest activity first),
+/// one more for a chat whose thread changed meanwhile, and one per new active chat. They go
+/// through the ordinary queue (in-flight limit, deadlines) ahead of the application's calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecoveryConfig {
+    /// Off: nothing is fetched after a re-login, and pushes lost in a drop stay lost
+    /// (duplicates are still dropped).
+    pub enabled: bool,
+    /// Chats checked per re-login, at most; the ones with the latest delivered events first.
+    pub max_chats: usize,
+}
+
+impl Default for RecoveryConfig {
+    fn default() -> Self {
+        RecoveryConfig { enabled: true, max_chats: 20 }
+    }
+}
+
 /// Connection behaviour: timeouts, limits, keepalive, backoff. The defaults are the
 /// documented numbers.
 #[derive(Debug, Clone)]
@@ -270,6 +292,8 @@ pub struct ConnectionConfig {
     pub first_connect_timeout: Duration,
     /// Consecutive `authentication` login failures (each with a fresh token) before pausing.
     pub max_auth_failures: u32,
+    /// Recovery of what a drop hid, after every re-login (`engine::recovery`).
+    pub recovery: RecoveryConfig,
     /// Seed of the RNG (backoff jitter, `custom_id` prefix). `None` (the default): drawn
     /// from the OS entropy source, so no two clients share jitter or `custom_id`s. Set it
     /// only in a test that replays a run exactly.
@@ -298,6 +322,7 @@ impl ConnectionConfig {
             stable_after: Duration::from_secs(10),
             first_connect_timeout: Duration::from_secs(10),
             max_auth_failures: 5,
+            recovery: RecoveryConfig::default(),
             seed: None,
         }
     }

@@ -133,6 +133,7 @@ impl<S: Side> Engine<S> {
     }
 
     pub(super) fn on_login_ok(&mut self, now: Instant, payload: Value) {
+        self.recovery_login(&payload);
         if let Err(e) = self.with_side_events(|side, out| side.login_ok(payload, out)) {
             let rejection = Rejection::LoginResponse(e);
             let error = Error::new(ErrorCode::InvalidResponse, rejection.to_string());
@@ -159,6 +160,7 @@ impl<S: Side> Engine<S> {
             self.priority.push_back(id.0);
         }
         self.start_confirmations();
+        self.start_recovery();
         self.pump(now);
     }
 

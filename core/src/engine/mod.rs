@@ -24,16 +24,18 @@
 pub mod config;
 mod connection;
 mod credentials;
+mod delivered;
 mod exactly_once;
 mod failure;
 mod history;
 mod keepalive;
 mod lifecycle;
+mod recovery;
 mod requests;
 mod side;
 mod types;
 
-pub use side::Side;
+pub use side::{Side, Timeline};
 pub use types::*;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -74,6 +76,8 @@ enum Origin<T> {
         /// Covers the sends that became unconfirmed up to this mark (see `Pending::mark`).
         covers: u64,
     },
+    /// What a drop hid (`recovery`).
+    Recover(recovery::Step),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,6 +186,9 @@ pub struct Engine<S: Side> {
     custom_id_prefix: String,
     custom_id_counter: u64,
     scratch: Vec<S::Event>,
+    /// What the application was given of each chat (de-duplication, `delivered`).
+    delivered: delivered::Delivered,
+    recovery: recovery::Recovery<S::Event>,
 }
 
 impl<S: Side> fmt::Debug for Engine<S> {
@@ -247,6 +254,8 @@ impl<S: Side> Engine<S> {
             custom_id_prefix,
             custom_id_counter: 0,
             scratch: Vec::new(),
+            delivered: delivered::Delivered::default(),
+            recovery: recovery::Recovery::default(),
             side,
             config,
         };
@@ -340,10 +349,15 @@ impl<S: Side> Engine<S> {
     fn with_side_events<R>(&mut self, f: impl FnOnce(&mut S, &mut Vec<S::Event>) -> R) -> R {
         let mut out = std::mem::take(&mut self.scratch);
         let r = f(&mut self.side, &mut out);
-        for e in out.drain(..) {
-            self.outputs.push_back(Output::Event(e));
-        }
+        // Taken again below: `deliver` may replay (and so use the scratch) itself.
+        let mut events = std::mem::take(&mut out);
         self.scratch = out;
+        for e in events.drain(..) {
+            self.deliver(e);
+        }
+        if self.scratch.capacity() < events.capacity() {
+            self.scratch = events;
+        }
         r
     }
 

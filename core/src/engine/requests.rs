@@ -284,6 +284,7 @@ impl<S: Side> Engine<S> {
                     }
                 }
             }
+            Origin::Recover(step) => self.recovery_failed(step, &err),
             _ => self.fail_origin_quiet(id, p, err),
         }
     }
@@ -293,6 +294,7 @@ impl<S: Side> Engine<S> {
             Origin::User => self.complete(id, Err(err)),
             Origin::Step { op, .. } | Origin::History { op, .. } => self.complete(op, Err(err)),
             Origin::Internal => self.side.internal_failed(&p.action),
+            Origin::Recover(step) => self.recovery_failed(step, &err),
             Origin::Login | Origin::Ping | Origin::Confirm { .. } => {}
         }
     }
@@ -359,6 +361,7 @@ impl<S: Side> Engine<S> {
         match p.origin {
             Origin::User => {
                 self.with_side_events(|side, out| side.response(&p.action, &payload, out));
+                self.recovery_note_response(&p.action, &payload);
                 self.complete(id, Ok(payload));
             }
             Origin::Step { op, step } => match self.side.next_step(step, &payload) {
@@ -369,6 +372,7 @@ impl<S: Side> Engine<S> {
             },
             Origin::History { op, history } => self.history_page(now, op, history, payload),
             Origin::Confirm { chat_id, covers } => self.confirm_done(now, &chat_id, covers, Some(&payload)),
+            Origin::Recover(step) => self.recovery_done(step, payload),
             Origin::Internal | Origin::Login | Origin::Ping => {}
         }
     }

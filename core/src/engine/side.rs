@@ -8,6 +8,8 @@ use serde_json::{Map, Value};
 use super::{CommonEvent, Followup, TokenOwner};
 use crate::disconnect::{DisconnectReason, Reaction};
 use crate::error::Error;
+use crate::model::Chat;
+use crate::pushes::{ChatDeactivated, IncomingEvent};
 use crate::token::Token;
 
 /// What differs between the customer and the agent API.
@@ -56,6 +58,14 @@ pub trait Side {
     /// A successful response to a caller's request.
     fn response(&mut self, action: &str, payload: &Value, out: &mut Vec<Self::Event>);
 
+    /// Where `event` stands in a chat's timeline (for recovery and de-duplication,
+    /// `engine::recovery`); `None` for every other event.
+    fn timeline(event: &Self::Event) -> Option<Timeline<'_>>;
+    /// Set `recovered` on an event the recovery found.
+    fn mark_recovered(event: &mut Self::Event);
+    /// This side's `list_chats` for the recovery: the newest chats, to find new ones.
+    fn recent_chats() -> Followup;
+
     /// The push (carrying our `request_id`) that completes `action` together with its
     /// response. By default `start_chat` / `resume_chat` wait for `incoming_chat` and
     /// `send_event` for `incoming_event`, as the Customer SDK does; a side returning `None`
@@ -71,6 +81,17 @@ pub trait Side {
         let _ = (now, fresh);
         None
     }
+}
+
+/// A chat-timeline event, as the recovery sees it.
+#[derive(Debug, Clone, Copy)]
+pub enum Timeline<'a> {
+    /// `incoming_event`.
+    Event(&'a IncomingEvent),
+    /// `incoming_chat`: a chat (or a new thread of one) with its events.
+    Chat(&'a Chat),
+    /// `chat_deactivated`.
+    Deactivated(&'a ChatDeactivated),
 }
 
 /// Which push completes a push-response action.

@@ -123,6 +123,20 @@ pub struct Disconnected {
     pub close: Option<CloseInfo>,
 }
 
+/// Payload of a `resynced` event: the recovery after a re-login is finished.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resynced {
+    /// Chats whose events were fetched (`get_chat`), new ones included.
+    pub chats_checked: usize,
+    /// Events emitted as recovered (`incoming_event`, `chat_deactivated`, `incoming_chat`).
+    pub events_recovered: usize,
+    /// Chats that appeared while the socket was down, emitted as `incoming_chat`.
+    pub new_chats: usize,
+    /// Chats whose check failed (an error other than a new drop); what they missed is not
+    /// known. A new drop does not count: those chats are checked after the next login.
+    pub chats_failed: usize,
+}
+
 /// Events the engine itself produces; each side maps them into its own event enum.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CommonEvent {
@@ -131,6 +145,7 @@ pub enum CommonEvent {
     ConnectionRecovered,
     FrameRejected { error: crate::wire::Rejection },
     ConnectFailed(ConnectFailed),
+    Resynced(Resynced),
 }
 
 /// A request for the engine to send, built from a typed request ([`Followup::of`]).

@@ -6,6 +6,7 @@ mod support;
 mod disconnects_and_events;
 mod exactly_once;
 mod lifecycle_and_login;
+mod recovery;
 mod requests;
 mod stateful_helpers;
 mod tokens_and_keepalive;
