@@ -363,8 +363,9 @@ fn greeting_pushes() {
 
 #[test]
 fn every_push_kind_is_covered_and_unknown_pushes_are_kept() {
-    // 29 push kinds plus the 11 client-only kinds and UnknownPush.
-    assert_eq!(EventKind::ALL.len(), 29 + 11 + 1);
+    // 29 push kinds plus the 12 client-only kinds (`resynced` the latest) and UnknownPush.
+    assert_eq!(EventKind::ALL.len(), 29 + 12 + 1);
+    assert_eq!(EventKind::from_name("resynced"), Some(EventKind::Resynced));
     let ev = push_unknown();
     assert!(matches!(ev, Event::UnknownPush { ref action, .. } if action == "brand_new_push"));
 }
