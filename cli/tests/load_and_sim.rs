@@ -97,4 +97,10 @@ fn chaos_cuts_sockets_and_nothing_is_lost_or_duplicated() {
         (Some(0), Some(0), Some(0)),
         "{report}"
     );
+    // Every bot reply reached the client once: pushed, or recovered after its drop.
+    assert_eq!(
+        (report["replies_missed"].as_u64(), report["replies_duplicated"].as_u64()),
+        (Some(0), Some(0)),
+        "{report}"
+    );
 }

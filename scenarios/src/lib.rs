@@ -32,6 +32,8 @@ mod guarantees;
 pub use guarantees::*;
 mod endings;
 pub use endings::*;
+mod recovery;
+pub use recovery::*;
 mod hostile;
 pub mod servers;
 
@@ -315,6 +317,7 @@ macro_rules! scenarios {
             stalled_connects_are_cancelled_and_their_sockets_closed,
             a_server_that_stops_reading_cannot_freeze_the_client,
             a_server_close_frame_is_answered_and_the_session_reconnects,
+            agent_messages_sent_during_a_drop_arrive_once_in_order,
         );
     };
     (@tests $t:ty; $($name:ident,)*) => {

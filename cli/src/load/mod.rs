@@ -270,11 +270,18 @@ pub async fn run(args: Args, debug: bool) -> i32 {
     }
     let lost: usize = results.iter().map(|r| r.lost).sum();
     let duplicated: usize = results.iter().map(|r| r.duplicated).sum();
+    let recovered: usize = results.iter().map(|r| r.replies_recovered).sum();
+    let replies_duplicated: usize = results.iter().map(|r| r.replies_duplicated).sum();
+    // Every confirmed message has one bot reply: seen live, or recovered after a drop.
+    let missed = messages.saturating_sub(rtts.len() + recovered);
     let mut report = json!({
         "transport": transport.name(),
         "sessions": n,
         "messages": messages,
         "replies_seen": rtts.len(),
+        "replies_recovered": recovered,
+        "replies_missed": missed,
+        "replies_duplicated": replies_duplicated,
         "messages_per_sec": messages as f64 / phase,
         "rtt_p50_ms": percentile(&rtts, 0.50),
         "rtt_p95_ms": percentile(&rtts, 0.95),
@@ -294,6 +301,10 @@ pub async fn run(args: Args, debug: bool) -> i32 {
     }
     println!("sessions            {n}");
     println!("messages            {messages} sent, {} bot replies timed (send → reply)", rtts.len());
+    println!(
+        "bot replies         {} seen ({recovered} recovered after a drop), {missed} missed, {replies_duplicated} duplicated",
+        rtts.len() + recovered
+    );
     println!("messages/s          {:.0}", report["messages_per_sec"].as_f64().unwrap_or(0.0));
     println!(
         "round trip p50/p95/p99  {:.2} / {:.2} / {:.2} ms (raw WebSocket echo p50 {:.3} ms)",
@@ -327,5 +338,9 @@ pub async fn run(args: Args, debug: bool) -> i32 {
     if let Some(s) = sim {
         s.shutdown().await;
     }
-    if errors.is_empty() && lost == 0 && duplicated == 0 { 0 } else { 1 }
+    if errors.is_empty() && lost == 0 && duplicated == 0 && missed == 0 && replies_duplicated == 0 {
+        0
+    } else {
+        1
+    }
 }

@@ -34,6 +34,11 @@ pub trait LoadClient: Sized {
 pub struct SessionResult {
     /// Send → the bot's reply seen, per message whose reply arrived on a live socket.
     pub rtts: Vec<Duration>,
+    /// Replies pushed while the socket was down, found by the recovery after the re-login.
+    pub replies_recovered: usize,
+    /// Replies emitted more than once (must stay 0).
+    pub replies_duplicated: usize,
+    pub reply_ids: std::collections::HashSet<String>,
     /// Messages the server confirmed.
     pub sent: usize,
     pub errors: Vec<String>,
@@ -102,28 +107,32 @@ async fn script<C: LoadClient>(
         r.first_send.get_or_insert(t);
         client.send_message(&chat_id, &text).await.map_err(|e| format!("send {k}: {e}"))?;
         r.sent += 1;
-        // The bot's reply. A reply pushed while the socket was down is gone for this client
-        // (the protocol does not replay pushes), so a reconnect ends the wait: the message
-        // itself is checked in the stored chat below, its round trip is not counted.
-        let mut dropped = false;
+        // The bot's reply: pushed, or, when it was pushed while the socket was down, found
+        // by the SDK's recovery after the re-login (`recovered`; not timed: it waited for
+        // the reconnect). Either way it must come exactly once.
         loop {
             match client.next_event(WAIT).await {
-                Some(Event::IncomingEvent(ie))
-                    if ie.event.author_id() != Some(me.as_str())
-                        && matches!(&ie.event, ChatEvent::Message(m) if m.text == want) =>
-                {
+                Some(Event::IncomingEvent(ie)) if ie.event.author_id() != Some(me.as_str()) => {
+                    if let Some(id) = ie.event.id()
+                        && !r.reply_ids.insert(id.to_string())
+                    {
+                        r.replies_duplicated += 1;
+                        continue;
+                    }
+                    if !matches!(&ie.event, ChatEvent::Message(m) if m.text == want) {
+                        continue;
+                    }
                     let now = Instant::now();
-                    r.rtts.push(now - t);
+                    if ie.recovered {
+                        r.replies_recovered += 1;
+                    } else {
+                        r.rtts.push(now - t);
+                    }
                     r.last_reply = Some(now);
                     break;
                 }
                 Some(Event::Disconnected(d)) if !d.will_reconnect => {
                     return Err(format!("disconnected for good: {}", d.reason));
-                }
-                Some(Event::Disconnected(_)) => dropped = true,
-                Some(Event::Connected(_)) if dropped => {
-                    r.last_reply = Some(Instant::now());
-                    break;
                 }
                 Some(_) => {}
                 None => return Err(format!("no bot reply to message {k} within 30 s")),

@@ -3,7 +3,7 @@
 //! passes here before it is emitted, whether it came by push or by recovery, so each
 //! reaches the application once (`engine::recovery`).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -26,7 +26,11 @@ pub struct ChatMark {
     /// The newest event delivered: its id and `created_at`.
     pub last_id: Option<String>,
     pub last_at: Option<String>,
-    recent: VecDeque<String>,
+    /// Hashes of the latest ids (a ring of [`RECENT_IDS`]): 8 bytes each, inline, instead of
+    /// a string each; two ids colliding within the window is a 2⁻⁶⁰ event.
+    recent: [u64; RECENT_IDS],
+    recent_len: u8,
+    recent_next: u8,
     /// The thread is active as far as the application was told.
     pub active: bool,
     /// An `incoming_chat` for `thread_id` was delivered (or the chat was seen whole).
@@ -35,9 +39,18 @@ pub struct ChatMark {
     pub touched: u64,
 }
 
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // Fixed keys: the same id hashes the same for the whole process.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
 impl ChatMark {
     fn has(&self, id: &str) -> bool {
-        self.recent.iter().any(|r| r == id)
+        let h = id_hash(id);
+        self.recent[..usize::from(self.recent_len)].contains(&h)
     }
 
     fn record(&mut self, thread_id: &str, id: &str, at: Option<&str>) {
@@ -49,10 +62,9 @@ impl ChatMark {
         if self.has(id) {
             return;
         }
-        if self.recent.len() == RECENT_IDS {
-            self.recent.pop_front();
-        }
-        self.recent.push_back(id.to_string());
+        self.recent[usize::from(self.recent_next)] = id_hash(id);
+        self.recent_next = ((usize::from(self.recent_next) + 1) % RECENT_IDS) as u8;
+        self.recent_len = (usize::from(self.recent_len) + 1).min(RECENT_IDS) as u8;
         // The mark only moves forward: an older event found late does not pull it back.
         if at.is_none() || self.last_at.is_none() || at >= self.last_at.as_deref() {
             self.last_id = Some(id.to_string());
@@ -81,7 +93,8 @@ pub enum Verdict {
 /// The marks of every chat, and the chats whose recovery is running.
 #[derive(Debug, Default)]
 pub struct Delivered {
-    marks: HashMap<String, ChatMark>,
+    /// Boxed: a map allocates room for several entries, and a mark is ~200 bytes.
+    marks: HashMap<String, Box<ChatMark>>,
     known: HashSet<String>,
     /// Chats being recovered: their new events wait here (see [`Verdict::Hold`]).
     holding: HashSet<String>,
@@ -90,10 +103,11 @@ pub struct Delivered {
 
 impl Delivered {
     pub fn mark(&self, chat_id: &str) -> Option<&ChatMark> {
-        self.marks.get(chat_id)
+        self.marks.get(chat_id).map(|m| &**m)
     }
 
     pub fn is_known(&self, chat_id: &str) -> bool {
+        // A chat with a mark is known without an entry here (one allocation less per session).
         self.known.contains(chat_id) || self.marks.contains_key(chat_id)
     }
 
@@ -173,28 +187,51 @@ impl Delivered {
                 }
             }
         }
-        self.know(chat_id);
         Verdict::Deliver
     }
 
-    /// A whole chat was seen (an `incoming_chat`, the session's own `start_chat`, a
-    /// `get_chat` of a chat without a mark): its thread's events count as delivered.
+    /// A whole chat was seen (an `incoming_chat`): its thread's events count as delivered.
     pub fn record_chat(&mut self, chat: &Chat) {
-        let m = self.mark_mut(&chat.id);
-        if let Some(t) = &chat.thread {
-            if m.thread_id != t.id {
+        let thread = chat.thread.as_ref().map(|t| {
+            let events = t.events.iter().filter_map(|e| Some((e.id()?, e.created_at())));
+            (t.id.as_str(), t.active, events)
+        });
+        self.record_thread(&chat.id, thread);
+    }
+
+    /// The same from a response's JSON (the session's own `start_chat`, a `get_chat` of a
+    /// chat without a mark), read in place.
+    pub fn record_chat_value(&mut self, chat: &Value) {
+        let Some(chat_id) = chat.get("id").and_then(Value::as_str) else { return };
+        let thread = chat.get("thread").and_then(|t| {
+            let id = t.get("id")?.as_str()?;
+            let active = t.get("active").and_then(Value::as_bool).unwrap_or(true);
+            let events = t.get("events").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            let events = events
+                .iter()
+                .filter_map(|e| Some((e.get("id")?.as_str()?, e.get("created_at").and_then(Value::as_str))));
+            Some((id, active, events))
+        });
+        self.record_thread(chat_id, thread);
+    }
+
+    fn record_thread<'a>(
+        &mut self,
+        chat_id: &str,
+        thread: Option<(&str, bool, impl Iterator<Item = (&'a str, Option<&'a str>)>)>,
+    ) {
+        let m = self.mark_mut(chat_id);
+        if let Some((thread_id, active, events)) = thread {
+            if m.thread_id != thread_id {
                 *m = ChatMark { touched: m.touched, ..ChatMark::default() };
-                m.thread_id = t.id.clone();
+                m.thread_id = thread_id.to_string();
             }
-            for e in &t.events {
-                if let Some(id) = e.id() {
-                    m.record(&t.id, id, e.created_at());
-                }
+            for (id, at) in events {
+                m.record(thread_id, id, at);
             }
-            m.active = t.active;
+            m.active = active;
             m.chat_seen = true;
         }
-        self.know(&chat.id);
     }
 
     /// One of the session's own events was stored (a `send_event` completed): it is not
@@ -203,6 +240,48 @@ impl Delivered {
         let Some(id) = event.get("id").and_then(Value::as_str) else { return };
         let at = event.get("created_at").and_then(Value::as_str);
         self.mark_mut(chat_id).record(thread_id, id, at);
-        self.know(chat_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pushes::IncomingEvent;
+
+    fn event(id: &str, at: u32) -> IncomingEvent {
+        let event = serde_json::from_value(serde_json::json!({"id": id, "type": "message", "text": "x",
+            "created_at": format!("2026-12-02T10:{:02}:{:02}.000000Z", at / 60, at % 60)}))
+        .unwrap();
+        IncomingEvent { chat_id: "CH".into(), thread_id: "T".into(), event, recovered: false }
+    }
+
+    #[test]
+    fn duplicates_are_caught_by_the_window_and_beyond_it_by_the_mark() {
+        let mut d = Delivered::default();
+        for i in 0..40 {
+            assert_eq!(d.admit(Timeline::Event(&event(&format!("E{i}"), i)), true), Verdict::Deliver);
+        }
+        // In the window (the last 16) and far behind it: both already delivered.
+        assert_eq!(d.admit(Timeline::Event(&event("E39", 39)), true), Verdict::Duplicate);
+        assert_eq!(d.admit(Timeline::Event(&event("E3", 3)), true), Verdict::Duplicate);
+        // Same time as the newest but another id: new.
+        assert_eq!(d.admit(Timeline::Event(&event("E39b", 39)), true), Verdict::Deliver);
+        // Held while its chat is checked, unless the recovery itself emits it.
+        d.hold("CH");
+        assert_eq!(d.admit(Timeline::Event(&event("E50", 50)), true), Verdict::Hold("CH".into()));
+        assert_eq!(d.admit(Timeline::Event(&event("E50", 50)), false), Verdict::Deliver);
+    }
+
+    #[test]
+    fn marks_are_bounded() {
+        let mut d = Delivered::default();
+        for i in 0..(MAX_MARKED_CHATS + 10) {
+            let mut e = event("E1", 1);
+            e.chat_id = format!("CH{i}");
+            d.admit(Timeline::Event(&e), true);
+        }
+        assert_eq!(d.marks.len(), MAX_MARKED_CHATS);
+        assert!(d.mark("CH0").is_none(), "the least recently active chat is forgotten first");
+        assert!(d.mark(&format!("CH{}", MAX_MARKED_CHATS + 9)).is_some());
     }
 }

@@ -170,7 +170,9 @@ impl<S: Side> Engine<S> {
                     let mark_thread = self.delivered.mark(&chat_id).map(|m| m.thread_id.clone());
                     let latest = chat.thread.as_ref().map(|t| t.id.clone());
                     match mark_thread {
-                        Some(old) if !old.is_empty() && latest.is_some() && latest.as_deref() != Some(&old) => {
+                        Some(old)
+                            if !old.is_empty() && latest.is_some() && latest.as_deref() != Some(&old) =>
+                        {
                             self.recovery.latest.insert(chat_id.clone(), chat);
                             self.recovery_request(GetChat::thread(chat_id.clone(), old), Step::Tail(chat_id));
                         }
@@ -193,7 +195,8 @@ impl<S: Side> Engine<S> {
                 self.chat_checked(&chat_id);
             }
             Step::List => {
-                let summaries = payload.get("chats_summary").and_then(Value::as_array).cloned().unwrap_or_default();
+                let summaries =
+                    payload.get("chats_summary").and_then(Value::as_array).cloned().unwrap_or_default();
                 for s in summaries {
                     let Some(id) = s.get("id").and_then(Value::as_str) else { continue };
                     let active = s
@@ -226,8 +229,10 @@ impl<S: Side> Engine<S> {
 
     /// A recovery request failed.
     pub(super) fn recovery_failed(&mut self, step: Step, err: &Error) {
-        if matches!(err.code, ErrorCode::ConnectionLost | ErrorCode::MisdirectedConnection | ErrorCode::SdkDestroyed)
-        {
+        if matches!(
+            err.code,
+            ErrorCode::ConnectionLost | ErrorCode::MisdirectedConnection | ErrorCode::SdkDestroyed
+        ) {
             // A new drop: this round is over without a `resynced`; the next login checks
             // the same chats again (their held events keep waiting, bounded).
             self.recovery.stats = None;
@@ -310,7 +315,10 @@ impl<S: Side> Engine<S> {
                 self.delivered.record_own(&chat.id, &thread.id, &value);
                 continue;
             }
-            self.replay_push("incoming_event", json!({ "chat_id": chat.id, "thread_id": thread.id, "event": value }));
+            self.replay_push(
+                "incoming_event",
+                json!({ "chat_id": chat.id, "thread_id": thread.id, "event": value }),
+            );
         }
         let told_active = self.delivered.mark(&chat.id).is_some_and(|m| m.thread_id == thread.id && m.active);
         if !thread.active && told_active {
@@ -352,17 +360,16 @@ impl<S: Side> Engine<S> {
                 }
             }
             "start_chat" | "resume_chat" => {
-                if let Some(chat) = payload.get("chat").and_then(|c| serde_json::from_value::<Chat>(c.clone()).ok()) {
-                    self.delivered.record_chat(&chat);
+                if let Some(chat) = payload.get("chat") {
+                    self.delivered.record_chat_value(chat);
                 }
             }
             "get_chat" => {
                 // A chat the application read becomes one the session keeps up to date.
                 if let Some(id) = payload.get("id").and_then(Value::as_str)
                     && self.delivered.mark(id).is_none()
-                    && let Ok(chat) = serde_json::from_value::<Chat>(payload.clone())
                 {
-                    self.delivered.record_chat(&chat);
+                    self.delivered.record_chat_value(payload);
                 }
             }
             _ => {}

@@ -116,12 +116,20 @@ fn a_push_racing_the_recovery_waits_and_is_emitted_once_after_what_was_missed() 
             "CH1",
             "T1",
             true,
-            vec![msg("E1", "agent-1", "hello", 1), msg("E2", "agent-1", "missed", 2), msg("E3", "agent-1", "raced", 3)],
+            vec![
+                msg("E1", "agent-1", "hello", 1),
+                msg("E2", "agent-1", "missed", 2),
+                msg("E3", "agent-1", "raced", 3),
+            ],
         ),
     );
     assert_eq!(
         incoming_events(&p.take_events()),
-        vec![("CH1".into(), "E2".into(), true), ("CH1".into(), "E3".into(), true), ("CH1".into(), "E4".into(), false)]
+        vec![
+            ("CH1".into(), "E2".into(), true),
+            ("CH1".into(), "E3".into(), true),
+            ("CH1".into(), "E4".into(), false)
+        ]
     );
 }
 
@@ -135,7 +143,10 @@ fn a_drop_during_the_recovery_recovers_after_the_next_login() {
     let events = p.take_events();
     assert!(resynced(&events).is_empty(), "{events:?}");
     let check = p.last_sent("get_chat");
-    p.respond(&check, chat("CH1", "T1", true, vec![msg("E1", "agent-1", "hello", 1), msg("E2", "agent-1", "x", 2)]));
+    p.respond(
+        &check,
+        chat("CH1", "T1", true, vec![msg("E1", "agent-1", "hello", 1), msg("E2", "agent-1", "x", 2)]),
+    );
     answer_list(&mut p, json!([]));
     let events = p.take_events();
     assert_eq!(incoming_events(&events), vec![("CH1".into(), "E2".into(), true)]);
@@ -147,7 +158,10 @@ fn a_chat_deactivated_during_the_drop_is_reported_after_its_last_events() {
     let mut p = with_chat();
     drop_and_relogin(&mut p);
     let check = p.last_sent("get_chat");
-    p.respond(&check, chat("CH1", "T1", false, vec![msg("E1", "agent-1", "hello", 1), msg("E2", "agent-1", "bye", 2)]));
+    p.respond(
+        &check,
+        chat("CH1", "T1", false, vec![msg("E1", "agent-1", "hello", 1), msg("E2", "agent-1", "bye", 2)]),
+    );
     let events = p.take_events();
     let order: Vec<String> = events
         .iter()
@@ -170,8 +184,15 @@ fn a_new_thread_started_during_the_drop_comes_after_the_rest_of_the_old_one() {
     let check = p.last_sent("get_chat");
     p.respond(&check, chat("CH1", "T2", true, vec![msg("F1", "agent-1", "new thread", 9)]));
     let tail = p.last_sent("get_chat");
-    assert_eq!(tail["payload"], json!({"chat_id": "CH1", "thread_id": "T1"}), "the rest of the old thread first");
-    p.respond(&tail, chat("CH1", "T1", false, vec![msg("E1", "agent-1", "hello", 1), msg("E2", "agent-1", "last", 2)]));
+    assert_eq!(
+        tail["payload"],
+        json!({"chat_id": "CH1", "thread_id": "T1"}),
+        "the rest of the old thread first"
+    );
+    p.respond(
+        &tail,
+        chat("CH1", "T1", false, vec![msg("E1", "agent-1", "hello", 1), msg("E2", "agent-1", "last", 2)]),
+    );
     let events = p.take_events();
     let order: Vec<String> = events
         .iter()
@@ -191,7 +212,10 @@ fn a_chat_started_during_the_drop_comes_as_incoming_chat() {
     drop_and_relogin(&mut p);
     let check = p.last_sent("get_chat");
     p.respond(&check, chat("CH1", "T1", true, vec![msg("E1", "agent-1", "hello", 1)]));
-    answer_list(&mut p, json!([{"id": "CH1", "active": true}, {"id": "CH9", "active": true}, {"id": "OLD", "active": false}]));
+    answer_list(
+        &mut p,
+        json!([{"id": "CH1", "active": true}, {"id": "CH9", "active": true}, {"id": "OLD", "active": false}]),
+    );
     let new = p.last_sent("get_chat");
     assert_eq!(new["payload"], json!({"chat_id": "CH9"}), "only the unknown active chat");
     p.respond(&new, chat("CH9", "T9", true, vec![msg("G1", "agent-1", "started for you", 5)]));
@@ -223,7 +247,15 @@ fn the_sessions_own_sends_are_never_recovered_as_events() {
     assert_eq!(p.ok(id)["event_id"], "E2");
     drop_and_relogin(&mut p);
     let check = p.last_sent("get_chat");
-    p.respond(&check, chat("CH1", "T1", true, vec![msg("E1", "agent-1", "hello", 1), own, msg("E3", "agent-1", "reply", 3)]));
+    p.respond(
+        &check,
+        chat(
+            "CH1",
+            "T1",
+            true,
+            vec![msg("E1", "agent-1", "hello", 1), own, msg("E3", "agent-1", "reply", 3)],
+        ),
+    );
     assert_eq!(incoming_events(&p.take_events()), vec![("CH1".into(), "E3".into(), true)]);
 }
 
@@ -274,14 +306,24 @@ fn the_agent_side_recovers_its_chats_too() {
     p.take_sent();
     p.login();
     let check = p.last_sent("get_chat");
-    p.respond(&check, chat("CH1", "T1", true, vec![msg("E1", "cust-1", "hello", 1), msg("E2", "cust-1", "are you there?", 2)]));
+    p.respond(
+        &check,
+        chat(
+            "CH1",
+            "T1",
+            true,
+            vec![msg("E1", "cust-1", "hello", 1), msg("E2", "cust-1", "are you there?", 2)],
+        ),
+    );
     let list = p.last_sent("list_chats");
     p.respond(&list, json!({"chats_summary": [], "found_chats": 0}));
     let events = p.take_events();
     let got: Vec<(String, bool)> = events
         .iter()
         .filter_map(|e| match e {
-            AgentEvent::IncomingEvent(ie) => Some((ie.event.id().unwrap_or_default().to_string(), ie.recovered)),
+            AgentEvent::IncomingEvent(ie) => {
+                Some((ie.event.id().unwrap_or_default().to_string(), ie.recovered))
+            }
             _ => None,
         })
         .collect();
