@@ -80,12 +80,12 @@ impl State {
             "list_chats" => {
                 let pg = read_paging(p, 10, 100, false, "agent_chats")?;
                 let active_filter = p.get("filters").and_then(|f| f.get("active")).and_then(Value::as_bool);
-                let mut chats: Vec<_> = self
-                    .chats
-                    .values()
-                    .filter(|c| c.agent_ids.contains(&me) || self.agents[&me].chats.contains(&c.id))
-                    .filter(|c| active_filter.is_none_or(|a| c.active() == a))
-                    .collect();
+                // Every chat the agent has access to, not only those it serves: queued ones
+                // and the bot's included, as `get_chat` allows. The simulator's agent
+                // accounts serve every group (and every organization: routing gives them
+                // chats of any), so that is every chat.
+                let mut chats: Vec<_> =
+                    self.chats.values().filter(|c| active_filter.is_none_or(|a| c.active() == a)).collect();
                 chats.sort_by(|a, b| {
                     let ka = a.threads.last().map(|t| t.created_at.as_str()).unwrap_or("");
                     let kb = b.threads.last().map(|t| t.created_at.as_str()).unwrap_or("");

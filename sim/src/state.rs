@@ -21,6 +21,10 @@ pub enum Out {
     CloseHandshake(u16, String),
 }
 
+/// Pushes that API 3.6 added (absent from 3.5's push list).
+pub const PUSHES_NEW_IN_3_6: &[&str] =
+    &["incoming_thinking_indicator", "incoming_event_preview", "event_deleted", "thread_summary_set"];
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Role {
     Unauth,
@@ -333,10 +337,15 @@ impl State {
         f.to_string()
     }
 
+    /// Without a `pushes` list a connection gets the pushes of its own version: a 3.5 socket
+    /// is not sent the pushes 3.6 added.
     fn wants(conn: &ConnEntry, action: &str) -> bool {
         action == "customer_disconnected"
             || action == "agent_disconnected"
-            || conn.pushes.as_ref().is_none_or(|p| p.contains(action))
+            || match conn.pushes.as_ref() {
+                Some(p) => p.contains(action),
+                None => conn.version != "3.5" || !PUSHES_NEW_IN_3_6.contains(&action),
+            }
     }
 
     /// Who connection `conn` is now (after a login); `Unauth` is not indexed.
@@ -381,9 +390,10 @@ impl State {
             .filter(|id| self.conns.get(id).is_some_and(|c| Self::wants(c, action)))
             .collect();
         for id in ids {
+            let Some(shown) = Self::payload_for(&self.conns[&id], payload) else { continue };
             self.oversized_before_push(id);
             let rid = requester.filter(|(cid, _)| *cid == id).map(|(_, r)| r);
-            let text = Self::push_frame(&self.conns[&id], action, payload, rid);
+            let text = Self::push_frame(&self.conns[&id], action, &shown, rid);
             self.deliver(id, text);
         }
     }
@@ -532,7 +542,7 @@ impl State {
     pub fn visible(ev: &Ev, viewer: Viewer<'_>) -> Option<Value> {
         match viewer {
             Viewer::Agent => {
-                let mut v = ev.v.clone();
+                let mut v = Self::event_view(&ev.v, Side::Agent, None)?;
                 if ev.deleted {
                     v["deleted"] = json!(true);
                 }
@@ -542,13 +552,53 @@ impl State {
                 if ev.deleted {
                     return None;
                 }
-                let agents_only = ev.v.get("recipients").and_then(Value::as_str) == Some("agents");
-                if agents_only && ev.v.get("author_id").and_then(Value::as_str) != Some(me) {
-                    return None;
-                }
-                Some(ev.v.clone())
+                Self::event_view(&ev.v, Side::Customer, Some(me))
             }
         }
+    }
+
+    /// One side's view of a stored event, whoever wrote it: the Agent Chat API shows every
+    /// event with `visibility` (`all` | `agents`), the Customer Chat API with `recipients`;
+    /// a customer never sees an event meant for agents only (unless it wrote it). `None`:
+    /// not visible to this viewer.
+    pub fn event_view(ev: &Value, side: Side, customer: Option<&str>) -> Option<Value> {
+        let audience = ev
+            .get("visibility")
+            .or_else(|| ev.get("recipients"))
+            .and_then(Value::as_str)
+            .unwrap_or("all")
+            .to_string();
+        if side == Side::Customer
+            && audience == "agents"
+            && ev.get("author_id").and_then(Value::as_str) != customer
+        {
+            return None;
+        }
+        let mut v = ev.clone();
+        if let Some(o) = v.as_object_mut() {
+            let (drop, keep) = if side == Side::Customer {
+                ("visibility", "recipients")
+            } else {
+                ("recipients", "visibility")
+            };
+            o.remove(drop);
+            o.insert(keep.into(), json!(audience));
+        }
+        Some(v)
+    }
+
+    /// A push's payload as connection `c` may see it: an `event` in it in the connection's
+    /// side's shape, or nothing when the event is not for it.
+    fn payload_for(c: &ConnEntry, payload: &Value) -> Option<Value> {
+        let Some(ev) = payload.get("event").filter(|e| e.is_object()) else { return Some(payload.clone()) };
+        let customer = match &c.role {
+            Role::Customer(id) => Some(id.as_str()),
+            _ => None,
+        };
+        let view = Self::event_view(ev, c.side, customer)?;
+        let mut p = payload.clone();
+        p["event"] = view;
+        Some(p)
     }
 
     pub fn queue_position(&self, chat_id: &str) -> Option<usize> {

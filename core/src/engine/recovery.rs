@@ -204,7 +204,17 @@ impl<S: Side> Engine<S> {
                         .or_else(|| s.pointer("/last_thread_summary/active"))
                         .and_then(Value::as_bool)
                         .unwrap_or(false);
-                    if active && !self.delivered.is_known(id) {
+                    // An agent has access to many chats; new for it are those it is a user
+                    // of (a customer's summaries list only its own chats anyway).
+                    let me = self.side.user_id();
+                    let users = s.get("users").and_then(Value::as_array);
+                    let mine = match (me, users) {
+                        (Some(me), Some(users)) if !users.is_empty() => {
+                            users.iter().any(|u| u.get("id").and_then(Value::as_str) == Some(me))
+                        }
+                        _ => true,
+                    };
+                    if active && mine && !self.delivered.is_known(id) {
                         self.delivered.know(id);
                         self.recovery_request(GetChat::new(id), Step::New(id.to_string()));
                     }
