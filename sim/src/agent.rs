@@ -287,7 +287,9 @@ impl State {
             }
             "logout" => Ok(json!({})),
             "update_session" => self.agent_update_session(&me, p),
-            _ => Err(ApiError::validation("action", &format!("`{action}` is not a known action"))),
+            _ => self.agent_more_action(ctx, action, p).unwrap_or_else(|| {
+                Err(ApiError::validation("action", &format!("`{action}` is not a known action")))
+            }),
         }
     }
 

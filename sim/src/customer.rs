@@ -249,7 +249,7 @@ impl State {
         Ok((cid, resp))
     }
 
-    fn apply_customer_fields(
+    pub(crate) fn apply_customer_fields(
         &mut self,
         cid: &str,
         p: &Value,

@@ -15,6 +15,7 @@
 //! ```
 
 mod agent;
+mod agent_actions;
 pub mod cli;
 mod conn;
 mod customer;

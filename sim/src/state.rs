@@ -126,6 +126,8 @@ pub struct Thread {
     pub properties: Map<String, Value>,
     pub queued_at: Option<String>,
     pub next_event: u64,
+    /// Thread tags (`tag_thread`); shown to agents only.
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -204,6 +206,8 @@ pub struct State {
     pub greeting_seq: u64,
     pub http_base: String,
     pub lifetimes: crate::lifetimes::Lifetimes,
+    /// agent id → chats it follows (`follow_chat`)
+    pub followed: HashMap<String, HashSet<String>>,
 }
 
 pub const BOT_ID: &str = "livechat-sim-bot";
@@ -255,6 +259,7 @@ impl State {
             greeting_seq: 0,
             http_base: String::new(),
             lifetimes: Default::default(),
+            followed: HashMap::new(),
         }
     }
 
@@ -612,6 +617,9 @@ impl State {
             "id": t.id, "created_at": t.created_at, "active": t.active, "user_ids": t.user_ids,
             "events": events, "properties": t.properties, "access": chat.access(),
         });
+        if matches!(viewer, Viewer::Agent) {
+            v["tags"] = json!(t.tags);
+        }
         if idx > 0 {
             v["previous_thread_id"] = json!(chat.threads[idx - 1].id);
         }
@@ -715,6 +723,7 @@ impl State {
             properties,
             queued_at: None,
             next_event: 0,
+            tags: Vec::new(),
         });
         chat.threads.len() - 1
     }
