@@ -570,3 +570,28 @@ fn credentials_never_show_in_debug_output() {
     }
     assert!(dumps[0].contains("fake-account-id"), "the account id is not a secret: {}", dumps[0]);
 }
+
+#[test]
+fn chat_customer_and_group_pushes_are_typed() {
+    let e = AgentEvent::from_push("chat_unfollowed", json!({"chat_id": "C"})).unwrap();
+    assert!(matches!(e, AgentEvent::ChatUnfollowed(ref u) if u.chat_id == "C"), "{e:?}");
+    let e = AgentEvent::from_push("chat_deleted", json!({"chat_id": "C"})).unwrap();
+    assert!(matches!(e, AgentEvent::ChatDeleted(ref d) if d.chat_id == "C"), "{e:?}");
+    let e = AgentEvent::from_push("thread_deleted", json!({"chat_id": "C", "thread_id": "T"})).unwrap();
+    assert!(matches!(e, AgentEvent::ThreadDeleted(ref d) if d.thread_id == "T"), "{e:?}");
+    let e =
+        AgentEvent::from_push("customer_banned", json!({"customer_id": "cu", "ban": {"days": 3}})).unwrap();
+    assert!(
+        matches!(e, AgentEvent::CustomerBanned(ref b) if b.customer_id == "cu" && b.ban.days == 3),
+        "{e:?}"
+    );
+    let e = AgentEvent::from_push("customer_updated", json!({"id": "cu", "name": "New"})).unwrap();
+    assert!(matches!(e, AgentEvent::CustomerUpdated(ref c) if c.name.as_deref() == Some("New")), "{e:?}");
+    let e =
+        AgentEvent::from_push("groups_status_updated", json!({"groups": [{"id": 0, "status": "online"}]}))
+            .unwrap();
+    assert!(matches!(e, AgentEvent::GroupsStatusUpdated(ref g) if g.groups.len() == 1), "{e:?}");
+    // A documented push with the wrong shape is an error naming it, not a silent raw push.
+    let err = AgentEvent::from_push("customer_banned", json!({"customer_id": "cu"})).unwrap_err();
+    assert_eq!(err.action, "customer_banned");
+}

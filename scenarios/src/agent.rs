@@ -40,10 +40,14 @@ pub trait AgentTransport: IdentityTransport {
 
 const WAIT: Duration = Duration::from_secs(10);
 
-type AgentEvents = Box<dyn EventSource<AgentEvent>>;
+pub(crate) type AgentEvents = Box<dyn EventSource<AgentEvent>>;
 
 /// The next agent event matching `f` (10 s at most); panics naming `what` otherwise.
-fn next_matching(events: &mut AgentEvents, what: &str, f: impl Fn(&AgentEvent) -> bool) -> AgentEvent {
+pub(crate) fn next_matching(
+    events: &mut AgentEvents,
+    what: &str,
+    f: impl Fn(&AgentEvent) -> bool,
+) -> AgentEvent {
     let end = Instant::now() + WAIT;
     loop {
         match events.next_within(end.saturating_duration_since(Instant::now())) {
@@ -70,7 +74,10 @@ fn agent_config(env: &Env, credentials: AgentCredentials) -> AgentConfig {
 }
 
 /// Subscribe before connecting, so `ready` cannot slip past the stream.
-fn start_agent<T: AgentTransport>(env: &Env, credentials: AgentCredentials) -> (T::Agent, AgentEvents) {
+pub(crate) fn start_agent<T: AgentTransport>(
+    env: &Env,
+    credentials: AgentCredentials,
+) -> (T::Agent, AgentEvents) {
     let mut config = agent_config(env, credentials);
     config.connection.auto_connect = false;
     let agent = T::start_agent(config, None);
@@ -106,7 +113,7 @@ fn join_within<V>(handle: JoinHandle<Result<V, Error>>, what: &str, limit: Durat
 
 /// The customer starts a chat and writes; the logged-in agent (preferred over the bot) gets
 /// it. Returns the chat id.
-fn customer_opens_chat<T: AgentTransport>(
+pub(crate) fn customer_opens_chat<T: AgentTransport>(
     customer: &T::Client,
     agent_events: &mut AgentEvents,
     first: &str,
@@ -129,7 +136,7 @@ fn customer_opens_chat<T: AgentTransport>(
     chat_id
 }
 
-fn customer_text(e: &Event, want: &str) -> bool {
+pub(crate) fn customer_text(e: &Event, want: &str) -> bool {
     matches!(e, Event::IncomingEvent(i) if text(&i.event) == Some(want))
 }
 
@@ -478,6 +485,10 @@ macro_rules! agent_scenarios {
             destroy_fails_pending_and_queued_calls_and_ends_streams,
             agent_disconnected_with_a_pause_reason_waits_for_connect,
         );
+        #[test]
+        fn agent_actions_archives_tags_customers_and_multicast() {
+            $crate::agent_actions::agent_actions_archives_tags_customers_and_multicast::<$t>();
+        }
     };
     (@each $t:ty; $($name:ident,)*) => {
         $(

@@ -23,6 +23,7 @@ use livechat_sim::{SimConfig, SimThread};
 
 pub mod adapter;
 pub mod agent;
+pub mod agent_actions;
 pub mod identity;
 use serde_json::{Value, json};
 

@@ -253,7 +253,8 @@ impl State {
         }
         let changed = self.apply_customer_fields(&id, p, "", false)?;
         self.customer_updated(&id, changed);
-        Ok(json!({}))
+        // The updated customer, as the docs answer.
+        Ok(self.customer_json(&self.customers[&id], true))
     }
 
     /// The customer is disconnected with `customer_banned`; the agents get `customer_banned`.

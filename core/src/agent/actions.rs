@@ -16,13 +16,14 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use super::customer_actions::*;
 pub use crate::actions::{
     DeleteChatProperties, DeleteEventProperties, DeleteThreadProperties, Empty, GetChat, InitialThread,
     ListThreadsResponse, MarkEventsAsSeen, ResumeChatResponse, SendEvent, SendEventResponse,
     SendRichMessagePostback, StartChatResponse, UpdateChatProperties, UpdateEventProperties,
     UpdateThreadProperties,
 };
-use crate::model::{Access, Chat, ChatEvent, ChatSummary, Properties, Recipients, SortOrder};
+use crate::model::{Access, Chat, ChatEvent, ChatSummary, Customer, Properties, Recipients, SortOrder};
 use crate::request::{AgentRequest, Request};
 
 /// An agent's routing status. Values this version does not know are kept in `Other`.
@@ -481,6 +482,10 @@ crate::request::side_actions! {
         RequestThreadSummary => "request_thread_summary": Empty;
         TagThread => "tag_thread": Empty;
         UntagThread => "untag_thread": Empty;
+        ListArchives => "list_archives": ListArchivesResponse, check super::checks::list_archives;
+        GetCustomer => "get_customer": Customer;
+        UpdateCustomer => "update_customer": Customer, check super::checks::update_customer;
+        BanCustomer => "ban_customer": Empty;
     }
     shared {
         GetChat,

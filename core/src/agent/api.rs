@@ -114,6 +114,83 @@ pub trait AgentApi: Exec<Command = AgentCommand> + Listen<Event = AgentEvent> {
         self.call(&MarkEventsAsSeen::new(chat_id, seen_up_to))
     }
 
+    /// Inactive chats, each with a thread (`ListArchives::new()` for the newest page).
+    fn list_archives(&self, req: ListArchives) -> Self::Out<ListArchivesResponse> {
+        self.call(&req)
+    }
+
+    /// Follow a chat the agent is not a member of: its pushes come too (`incoming_chat` first).
+    fn follow_chat(&self, chat_id: &str) -> Self::Out<Empty> {
+        self.call(&FollowChat { id: chat_id.to_string() })
+    }
+
+    /// Stop following (`chat_unfollowed` follows).
+    fn unfollow_chat(&self, chat_id: &str) -> Self::Out<Empty> {
+        self.call(&UnfollowChat { id: chat_id.to_string() })
+    }
+
+    /// Add an agent or the customer (`visibility: all` for a customer; checked before sending).
+    fn add_user_to_chat(&self, req: AddUserToChat) -> Self::Out<Empty> {
+        self.call(&req)
+    }
+
+    /// Remove an agent (customers cannot be removed).
+    fn remove_user_from_chat(&self, req: RemoveUserFromChat) -> Self::Out<Empty> {
+        self.call(&req)
+    }
+
+    fn tag_thread(&self, chat_id: &str, thread_id: &str, tag: &str) -> Self::Out<Empty> {
+        self.call(&TagThread { chat_id: chat_id.into(), thread_id: thread_id.into(), tag: tag.into() })
+    }
+
+    fn untag_thread(&self, chat_id: &str, thread_id: &str, tag: &str) -> Self::Out<Empty> {
+        self.call(&UntagThread { chat_id: chat_id.into(), thread_id: thread_id.into(), tag: tag.into() })
+    }
+
+    /// A customer, in the agent's view.
+    fn get_customer(&self, customer_id: &str) -> Self::Out<crate::model::Customer> {
+        self.call(&GetCustomer::new(customer_id))
+    }
+
+    /// Resolves with the updated customer.
+    fn update_customer(&self, req: UpdateCustomer) -> Self::Out<crate::model::Customer> {
+        self.call(&req)
+    }
+
+    /// Ban a customer for `days` days; the customer is disconnected with `customer_banned`.
+    fn ban_customer(&self, customer_id: &str, days: u32) -> Self::Out<Empty> {
+        self.call(&BanCustomer::new(customer_id, days))
+    }
+
+    /// `content` (any JSON) to agents; not saved; arrives as `incoming_multicast`.
+    fn multicast(&self, req: Multicast) -> Self::Out<Empty> {
+        self.call(&req)
+    }
+
+    /// Online agents a chat could go to, fewest chats first.
+    fn list_agents_for_transfer(&self, chat_id: &str) -> Self::Out<Vec<AgentForTransfer>> {
+        self.call(&ListAgentsForTransfer { chat_id: chat_id.to_string() })
+    }
+
+    /// This connection away (`true`) or back; all connections away means `not_accepting_chats`.
+    fn set_away_status(&self, away: bool) -> Self::Out<Empty> {
+        self.call(&SetAwayStatus { away })
+    }
+
+    fn list_routing_statuses(&self, req: ListRoutingStatuses) -> Self::Out<Vec<AgentRoutingStatus>> {
+        self.call(&req)
+    }
+
+    /// A summary of the thread (3.6); it arrives as `thread_summary_set`.
+    fn request_thread_summary(&self, chat_id: &str, thread_id: &str) -> Self::Out<Empty> {
+        self.call(&RequestThreadSummary { chat_id: chat_id.into(), thread_id: thread_id.into() })
+    }
+
+    /// End this agent's session on the service (the socket stays until `disconnect`/`destroy`).
+    fn logout(&self) -> Self::Out<Empty> {
+        self.call(&Logout::default())
+    }
+
     /// `update_session`: swap the credentials on the running session (a new OAuth token
     /// before the old one expires). Connected, they are in use once the service accepts
     /// them; if it refuses, the call fails with its error and the session keeps the old

@@ -94,3 +94,25 @@ pub(super) fn multicast(payload: &Value) -> Result<(), Error> {
 pub(super) fn set_routing_status(payload: &Value) -> Result<(), Error> {
     require("set_routing_status", payload, "status")
 }
+
+/// `list_archives`: `limit` 1..=100.
+pub(super) fn list_archives(payload: &Value) -> Result<(), Error> {
+    match payload.get("limit").and_then(Value::as_u64) {
+        Some(0) => Err(Error::invalid("list_archives: `limit` must be at least 1.")),
+        Some(l) if l > MAX_LIST_LIMIT => Err(Error::invalid("list_archives: `limit` is too high (max 100).")),
+        _ => Ok(()),
+    }
+}
+
+/// `update_customer`: something to update besides `id`.
+pub(super) fn update_customer(payload: &Value) -> Result<(), Error> {
+    let any = ["name", "email", "avatar", "session_fields"]
+        .iter()
+        .any(|f| payload.get(*f).is_some_and(|v| !v.is_null()));
+    if !any {
+        return Err(Error::invalid(
+            "update_customer: give at least one of `name`, `email`, `avatar`, `session_fields`.",
+        ));
+    }
+    Ok(())
+}

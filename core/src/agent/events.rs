@@ -259,6 +259,12 @@ agent_events! {
     QueuePositionsUpdated(Box<QueuePositionsUpdated>) = "queue_positions_updated",
     ThreadSummarySet(Box<ThreadSummarySet>) = "thread_summary_set",
     IncomingError(Box<IncomingError>) = "incoming_error",
+    ChatUnfollowed(ChatUnfollowed) = "chat_unfollowed",
+    ChatDeleted(ChatDeleted) = "chat_deleted",
+    ThreadDeleted(ThreadDeleted) = "thread_deleted",
+    CustomerBanned(CustomerBanned) = "customer_banned",
+    CustomerUpdated(Box<CustomerUpdated>) = "customer_updated",
+    GroupsStatusUpdated(GroupsStatusUpdated) = "groups_status_updated",
 }
 
 impl crate::hub::Kinded for AgentEvent {

@@ -9,6 +9,7 @@ mod checks;
 pub mod commands;
 pub mod config;
 pub mod credentials;
+mod customer_actions;
 pub mod disconnect;
 pub mod events;
 pub mod pushes;

@@ -19,6 +19,33 @@ pub use crate::pushes::{
 };
 
 use super::actions::RoutingStatus;
+pub use crate::customer::pushes::{CustomerUpdated, GroupsStatusUpdated};
+
+/// `chat_unfollowed`: this agent no longer follows the chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatUnfollowed {
+    pub chat_id: String,
+}
+
+/// `chat_deleted`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatDeleted {
+    pub chat_id: String,
+}
+
+/// `thread_deleted`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadDeleted {
+    pub chat_id: String,
+    pub thread_id: String,
+}
+
+/// `customer_banned`: the customer was banned for `ban.days` days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerBanned {
+    pub customer_id: String,
+    pub ban: super::actions::Ban,
+}
 
 /// `chat_access_updated`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
