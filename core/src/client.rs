@@ -265,6 +265,14 @@ pub enum IoAction {
 }
 
 /// The runtime-agnostic half of a client.
+/// The token and region a [`ClientCore`] keeps up to date for its client handles
+/// ([`crate::handle::CustomerState::with_links`]).
+#[derive(Clone, Default)]
+pub struct SessionLinks {
+    pub token: Arc<Mutex<Option<Token>>>,
+    pub region: Arc<Mutex<Option<String>>>,
+}
+
 pub struct ClientCore<S: Side>
 where
     S::Event: Kinded,
@@ -276,6 +284,7 @@ where
     next_http: u64,
     token_http: Option<u64>,
     current_token: Arc<Mutex<Option<Token>>>,
+    current_region: Arc<Mutex<Option<String>>>,
     io: std::collections::VecDeque<IoAction>,
     /// Token fetches, and renewal ahead of expiry (`crate::refresh`).
     renewal: Renewal,
@@ -304,6 +313,7 @@ where
             next_http: 0,
             token_http: None,
             current_token: Arc::new(Mutex::new(None)),
+            current_region: Arc::new(Mutex::new(None)),
             io: Default::default(),
         };
         driver.pump(now);
@@ -318,6 +328,17 @@ where
     /// The token in use, shared with the client handles (uploads, `token()`).
     pub fn current_token(&self) -> Arc<Mutex<Option<Token>>> {
         self.current_token.clone()
+    }
+
+    /// The region the session uses after a `misdirected_connection` switch, kept up to date
+    /// (uploads go there too).
+    pub fn current_region(&self) -> Arc<Mutex<Option<String>>> {
+        self.current_region.clone()
+    }
+
+    /// What a client handle follows of the running session: the token and the region.
+    pub fn links(&self) -> SessionLinks {
+        SessionLinks { token: self.current_token(), region: self.current_region() }
     }
 
     pub fn session(&self) -> &Engine<S> {
@@ -504,6 +525,11 @@ where
             if t.as_ref() != newest {
                 *t = newest.cloned();
             }
+        }
+        if let Ok(mut r) = self.current_region.lock()
+            && r.as_deref() != self.session.region()
+        {
+            *r = self.session.region().map(str::to_string);
         }
         let weight = crate::hub::event_weight::<S::Event>(self.frame_len);
         for event in events {

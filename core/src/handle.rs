@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::customer::CustomerConfig;
+use crate::engine::config::{API_VERSION, Endpoint, normalize_api_version};
 use crate::identity::{CookieJar, SharedJar};
 use crate::token::Token;
 
@@ -13,7 +14,10 @@ use crate::token::Token;
 pub struct CustomerState {
     token: Arc<Mutex<Option<Token>>>,
     jar: Option<SharedJar>,
-    upload_base: Option<String>,
+    endpoint: Endpoint,
+    /// The region the session switched to (`misdirected_connection`); uploads follow it.
+    region: Arc<Mutex<Option<String>>>,
+    api_version: &'static str,
     organization_id: String,
 }
 
@@ -33,14 +37,16 @@ impl CustomerState {
         CustomerState {
             token: Arc::default(),
             jar,
-            upload_base: config.connection.endpoint.http_base(None),
+            endpoint: config.connection.endpoint.clone(),
+            region: Arc::default(),
+            api_version: normalize_api_version(&config.connection.api_version).unwrap_or(API_VERSION),
             organization_id: config.connection.organization_id.clone(),
         }
     }
 
-    /// Follow the driver's token ([`crate::client::ClientCore::current_token`]).
-    pub fn with_token(self, token: Arc<Mutex<Option<Token>>>) -> Self {
-        CustomerState { token, ..self }
+    /// Follow the driver's token and region ([`crate::client::ClientCore::links`]).
+    pub fn with_links(self, links: crate::client::SessionLinks) -> Self {
+        CustomerState { token: links.token, region: links.region, ..self }
     }
 
     /// The token in use (to call the Web API yourself, for example).
@@ -56,12 +62,42 @@ impl CustomerState {
         self.jar.as_ref().map(SharedJar::get)
     }
 
-    /// The Web API base uploads go to (`None` for an endpoint without one).
+    /// The Web API base uploads go to, in the session's current region (`None` for an
+    /// endpoint without one).
     pub fn upload_base(&self) -> Option<String> {
-        self.upload_base.clone()
+        let region = self.region.lock().ok().and_then(|r| r.clone());
+        self.endpoint.http_base(region.as_deref())
+    }
+
+    /// The API version of the session (`3.6`), for the Web API paths.
+    pub fn api_version(&self) -> &'static str {
+        self.api_version
     }
 
     pub fn organization_id(&self) -> &str {
         &self.organization_id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::SessionLinks;
+
+    #[test]
+    fn uploads_follow_the_region_switch_and_the_api_version() {
+        let mut config = CustomerConfig::new("org", Endpoint::Region("dal".into()));
+        config.connection.api_version = "v3.5".into();
+        let links = SessionLinks::default();
+        let state = CustomerState::new(&config, None).with_links(links.clone());
+        assert_eq!(state.upload_base().as_deref(), Some("https://api.livechatinc.com"));
+        assert_eq!(state.api_version(), "3.5");
+        // The driver records a `misdirected_connection` switch; the next upload goes there.
+        *links.region.lock().unwrap() = Some("fra".into());
+        assert_eq!(state.upload_base().as_deref(), Some("https://api-fra.livechatinc.com"));
+        assert_eq!(
+            crate::upload::upload_url(&state.upload_base().unwrap(), state.api_version(), "org"),
+            "https://api-fra.livechatinc.com/v3.5/customer/action/upload_file?organization_id=org"
+        );
     }
 }

@@ -28,11 +28,13 @@ pub fn check_size(len: u64) -> Result<(), Error> {
     }
 }
 
-/// The `upload_file` URL: `<api_base>/v3.6/customer/action/upload_file?organization_id=<org>`.
-pub fn upload_url(api_base: &str, organization_id: &str) -> String {
+/// The `upload_file` URL: `<api_base>/v<version>/customer/action/upload_file?organization_id=<org>`
+/// (`version` as the session's, e.g. `3.6`).
+pub fn upload_url(api_base: &str, version: &str, organization_id: &str) -> String {
     format!(
-        "{}/v3.6/customer/action/upload_file?organization_id={}",
+        "{}/v{}/customer/action/upload_file?organization_id={}",
         api_base.trim_end_matches('/'),
+        version.trim_start_matches('v'),
         encode_query_component(organization_id)
     )
 }
@@ -51,6 +53,7 @@ pub fn upload_url(api_base: &str, organization_id: &str) -> String {
 /// `organization_id` or a `content_type` with control characters.
 pub fn upload_request(
     api_base: &str,
+    version: &str,
     organization_id: &str,
     token: &Token,
     file_name: &str,
@@ -86,7 +89,7 @@ pub fn upload_request(
     body.extend_from_slice(boundary.as_bytes());
     body.extend_from_slice(b"--\r\n");
 
-    Ok(HttpRequest::new(Method::Post, upload_url(api_base, organization_id))
+    Ok(HttpRequest::new(Method::Post, upload_url(api_base, version, organization_id))
         .with_header("Authorization", token.authorization_value())
         .with_header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
         .with_body(body))
@@ -227,20 +230,21 @@ mod tests {
         assert!(check_size(u64::MAX).is_err());
 
         let max = Bytes::from(vec![0u8; MAX_UPLOAD_BYTES as usize]);
-        let req = upload_request(DEFAULT_API_BASE, ORG, &token(), "big.bin", "", max).unwrap();
+        let req = upload_request(DEFAULT_API_BASE, "3.6", ORG, &token(), "big.bin", "", max).unwrap();
         let parts = parse_multipart(&req.body, &boundary_of(&req));
         assert_eq!(parts[0].1.len() as u64, MAX_UPLOAD_BYTES);
 
         let over = Bytes::from(vec![0u8; MAX_UPLOAD_BYTES as usize + 1]);
-        let err = upload_request(DEFAULT_API_BASE, ORG, &token(), "big.bin", "", over).unwrap_err();
+        let err = upload_request(DEFAULT_API_BASE, "3.6", ORG, &token(), "big.bin", "", over).unwrap_err();
         assert_eq!(err.code, ErrorCode::TooBigFile);
     }
 
     #[test]
     fn upload_request_wire_output() {
         let data = Bytes::from_static(b"hello\r\nworld");
-        let req = upload_request("https://api.livechatinc.com/", ORG, &token(), "a.txt", "text/plain", data)
-            .unwrap();
+        let req =
+            upload_request("https://api.livechatinc.com/", "3.6", ORG, &token(), "a.txt", "text/plain", data)
+                .unwrap();
         let b = boundary_candidate(0);
         assert_eq!(req.method, Method::Post);
         assert_eq!(
@@ -271,6 +275,7 @@ mod tests {
         let data: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
         let req = upload_request(
             "http://127.0.0.1:9/",
+            "3.6",
             ORG,
             &token(),
             "photo.png",
@@ -297,16 +302,16 @@ mod tests {
         let b1 = boundary_candidate(1);
         assert_ne!(b0, b1);
         let data = Bytes::from(format!("x--{b0}\r\n--{b0}--\r\n"));
-        let req = upload_request(DEFAULT_API_BASE, ORG, &token(), "f", "", data.clone()).unwrap();
+        let req = upload_request(DEFAULT_API_BASE, "3.6", ORG, &token(), "f", "", data.clone()).unwrap();
         assert_eq!(boundary_of(&req), b1);
         let parts = parse_multipart(&req.body, &b1);
         assert_eq!(parts.len(), 1);
         assert_eq!(parts[0].1, data.to_vec());
-        let again = upload_request(DEFAULT_API_BASE, ORG, &token(), "f", "", data).unwrap();
+        let again = upload_request(DEFAULT_API_BASE, "3.6", ORG, &token(), "f", "", data).unwrap();
         assert_eq!(again, req);
 
         // A file name that happens to contain the first candidate also moves the boundary.
-        let req = upload_request(DEFAULT_API_BASE, ORG, &token(), &b0, "", Bytes::new()).unwrap();
+        let req = upload_request(DEFAULT_API_BASE, "3.6", ORG, &token(), &b0, "", Bytes::new()).unwrap();
         assert_eq!(boundary_of(&req), b1);
     }
 
@@ -314,6 +319,7 @@ mod tests {
     fn filename_and_content_type_cannot_inject_headers() {
         let req = upload_request(
             DEFAULT_API_BASE,
+            "3.6",
             ORG,
             &token(),
             "evil\"\r\nContent-Type: text/html\r\n\r\n.txt",
@@ -333,24 +339,26 @@ mod tests {
         assert_eq!(parts[0].1, b"x");
 
         // Empty name → "file"; non-ASCII kept as UTF-8.
-        let req = upload_request(DEFAULT_API_BASE, ORG, &token(), "", "", Bytes::new()).unwrap();
+        let req = upload_request(DEFAULT_API_BASE, "3.6", ORG, &token(), "", "", Bytes::new()).unwrap();
         assert!(parse_multipart(&req.body, &boundary_of(&req))[0].0[0].ends_with("filename=\"file\""));
-        let req = upload_request(DEFAULT_API_BASE, ORG, &token(), "zdjęcie.jpg", "image/jpeg", Bytes::new())
-            .unwrap();
+        let req =
+            upload_request(DEFAULT_API_BASE, "3.6", ORG, &token(), "zdjęcie.jpg", "image/jpeg", Bytes::new())
+                .unwrap();
         assert!(parse_multipart(&req.body, &boundary_of(&req))[0].0[0].ends_with("filename=\"zdjęcie.jpg\""));
 
-        let err = upload_request(DEFAULT_API_BASE, ORG, &token(), "a", "text/plain\r\nX: y", Bytes::new())
-            .unwrap_err();
+        let err =
+            upload_request(DEFAULT_API_BASE, "3.6", ORG, &token(), "a", "text/plain\r\nX: y", Bytes::new())
+                .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidRequest);
     }
 
     #[test]
     fn organization_id_is_encoded_and_required() {
         assert_eq!(
-            upload_url("http://127.0.0.1:8080", "a b&c=d"),
+            upload_url("http://127.0.0.1:8080", "3.6", "a b&c=d"),
             "http://127.0.0.1:8080/v3.6/customer/action/upload_file?organization_id=a%20b%26c%3Dd"
         );
-        let err = upload_request(DEFAULT_API_BASE, "", &token(), "a", "", Bytes::new()).unwrap_err();
+        let err = upload_request(DEFAULT_API_BASE, "3.6", "", &token(), "a", "", Bytes::new()).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidRequest);
     }
 
@@ -358,7 +366,7 @@ mod tests {
     fn authorization_uses_the_colon_fix() {
         let mut t = token();
         t.access_token = Secret::new("dal%3Aabc");
-        let req = upload_request(DEFAULT_API_BASE, ORG, &t, "a", "", Bytes::new()).unwrap();
+        let req = upload_request(DEFAULT_API_BASE, "3.6", ORG, &t, "a", "", Bytes::new()).unwrap();
         assert_eq!(req.header("authorization"), Some("Bearer dal:abc"));
     }
 

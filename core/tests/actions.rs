@@ -524,7 +524,11 @@ fn other_responses() {
     }))
     .unwrap();
     assert_eq!(r.image_height, Some(100));
-    assert_eq!(r.image_url.as_deref(), Some("//cdn/x.png"));
+    assert_eq!(r.image_url.as_deref(), Some("https://cdn/x.png"), "given a scheme, as the Customer SDK does");
+    for (sent, got) in [("cdn/y.png", "https://cdn/y.png"), ("http://cdn/z.png", "http://cdn/z.png")] {
+        let r = decode_response::<GetUrlInfo>(json!({ "image_url": sent })).unwrap();
+        assert_eq!(r.image_url.as_deref(), Some(got));
+    }
 
     let r = decode_response::<RequestWelcomeMessage>(json!({
         "id": "wm", "queue": false,

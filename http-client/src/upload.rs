@@ -79,6 +79,8 @@ pub struct UploadTarget {
     pub token: Option<Token>,
     /// `https://api.livechatinc.com` or the simulator's `http://127.0.0.1:PORT`.
     pub api_base: Option<String>,
+    /// The session's API version (`3.6`): the path's `/v3.6/`.
+    pub api_version: &'static str,
     pub organization_id: String,
 }
 
@@ -91,7 +93,15 @@ pub fn upload(source: UploadSource, target: UploadTarget, control: RequestContro
     let base = target
         .api_base
         .ok_or_else(|| Error::new(ErrorCode::UploadFailed, "no HTTP endpoint for this region"))?;
-    let request = upload_request(&base, &target.organization_id, &token, &name, &content_type, data)?;
+    let request = upload_request(
+        &base,
+        target.api_version,
+        &target.organization_id,
+        &token,
+        &name,
+        &content_type,
+        data,
+    )?;
     let response = crate::execute(&request, control)?;
     parse_upload_response(&response)
 }

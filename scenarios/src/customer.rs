@@ -237,6 +237,12 @@ pub fn forms_and_group_statuses<T: Transport>() {
         BTreeMap::from([(0, GroupStatus::Online), (7, GroupStatus::OnlineForQueue)]),
         "every group"
     );
+    // Omitting the ids asks for every group too (an empty payload would be refused).
+    let omitted =
+        T::wait(client.list_group_statuses(ListGroupStatuses::default())).expect("list, ids omitted");
+    assert_eq!(omitted.groups_status, all.groups_status);
+    let info = T::wait(client.get_url_info("https://example.com/page")).expect("get_url_info");
+    assert!(info.image_url.as_deref().is_some_and(|u| u.starts_with("https://")), "{info:?}");
     let some =
         T::wait(client.list_group_statuses(ListGroupStatuses::groups(vec![7, 99]))).expect("list by id");
     assert_eq!(

@@ -55,9 +55,9 @@ impl<R: Runtime> CustomerClient<R> {
         let (tokens, provider, jar) = options.identity.tokens();
         let state = CustomerState::new(&config, jar);
         let session = CustomerSession::new(config, std::time::Instant::now());
-        let (commands, hub, token) =
+        let (commands, hub, links) =
             driver::spawn(&runtime, session, tokens, provider, options.transport.clone());
-        let state = state.with_token(token);
+        let state = state.with_links(links);
         CustomerClient { runtime, commands, hub, state, event_buffer: options.event_buffer }
     }
 
@@ -113,6 +113,7 @@ impl<R: Runtime> CustomerClient<R> {
         let target = UploadTarget {
             token: self.state.token(),
             api_base: self.state.upload_base(),
+            api_version: self.state.api_version(),
             organization_id: self.state.organization_id().to_string(),
         };
         upload::start(&self.runtime, target, source, progress)

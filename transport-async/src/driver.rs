@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use futures_channel::mpsc;
 use futures_util::{SinkExt, Stream, StreamExt};
-use livechat_core::client::{ClientCore, CommandOf, IoAction, Op, Ops, Tokens, Waiter};
+use livechat_core::client::{ClientCore, CommandOf, IoAction, Op, Ops, SessionLinks, Tokens, Waiter};
 use livechat_core::engine::{ConnectionId, Engine, Side};
 use livechat_core::http::HttpResponse;
 use livechat_core::hub::{EventHub, Kinded};
@@ -118,7 +118,7 @@ enum Wake<W, C> {
     Timeout,
 }
 
-pub(crate) type Shared<C, E> = (Commands<C>, Arc<Mutex<EventHub<E>>>, Arc<Mutex<Option<Token>>>);
+pub(crate) type Shared<C, E> = (Commands<C>, Arc<Mutex<EventHub<E>>>, SessionLinks);
 
 /// Spawn the driver task for `session` (customer or agent) on `rt`.
 pub(crate) fn spawn<R, S>(
@@ -142,11 +142,11 @@ where
     let connect_timeout = session.config().login_timeout;
     let driver = ClientCore::new(session, tokens, Instant::now());
     let shared = driver.hub();
-    let token = driver.current_token();
+    let links = driver.links();
     let (commands, queue) = command_queue(options.command_buffer.max(1));
     let task = Task { rt: rt.clone(), options, connect_timeout, provider };
     rt.spawn_detached(task.run(Box::new(driver), queue));
-    (commands, shared, token)
+    (commands, shared, links)
 }
 
 struct Socket<W> {

@@ -140,7 +140,7 @@ impl CustomerClient {
         CustomerClient {
             handle: Arc::new(spawned.handle),
             hub: spawned.hub,
-            state: state.with_token(spawned.token),
+            state: state.with_links(spawned.links),
             event_buffer: options.event_buffer,
             call_timeout,
         }

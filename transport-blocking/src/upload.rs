@@ -49,6 +49,7 @@ pub(crate) fn start(client: &CustomerClient, source: UploadSource, progress: Opt
     let target = UploadTarget {
         token: client.state.token(),
         api_base: client.state.upload_base(),
+        api_version: client.state.api_version(),
         organization_id: client.state.organization_id().to_string(),
     };
     let (tx, rx) = sync_channel(1);

@@ -410,8 +410,9 @@ pub struct GetUrlInfoResponse {
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// A minified copy on the LiveChat CDN (may lack a scheme).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A minified copy on the LiveChat CDN. The service sends it without a scheme; it is
+    /// given `https://` here, as the Customer SDK does.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "with_https")]
     pub image_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_original_url: Option<String>,
@@ -419,6 +420,21 @@ pub struct GetUrlInfoResponse {
     pub image_width: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_height: Option<u64>,
+}
+
+/// `//cdn…/a.png` and `cdn…/a.png` become `https://cdn…/a.png`; an address with a scheme
+/// stays as it is.
+fn with_https<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let url = Option::<String>::deserialize(d)?;
+    Ok(url.map(|u| {
+        if u.is_empty() || u.contains("://") {
+            u
+        } else if let Some(rest) = u.strip_prefix("//") {
+            format!("https://{rest}")
+        } else {
+            format!("https://{u}")
+        }
+    }))
 }
 
 /// `accept_greeting`: the customer has seen the greeting.

@@ -114,6 +114,8 @@ pub trait CustomerApi: Exec<Command = CustomerCommand> + Listen<Event = Event> {
         self.call(&GetPredictedAgent::default())
     }
 
+    /// `image_url` comes with a scheme: the service sends a scheme-less CDN address, which
+    /// the Customer SDK prefixes with `https://` ([`GetUrlInfoResponse::image_url`]).
     fn get_url_info(&self, url: &str) -> Self::Out<GetUrlInfoResponse> {
         self.call(&GetUrlInfo::new(url))
     }
@@ -123,7 +125,12 @@ pub trait CustomerApi: Exec<Command = CustomerCommand> + Listen<Event = Event> {
         self.call(&req)
     }
 
+    /// Neither `all` nor `group_ids` (`Default::default()`) asks for every group, as the
+    /// Customer SDK documents for omitted ids (the service refuses an empty payload).
     fn list_group_statuses(&self, req: ListGroupStatuses) -> Self::Out<ListGroupStatusesResponse> {
+        if req.all.is_none() && req.group_ids.is_none() {
+            return self.call(&ListGroupStatuses::all());
+        }
         self.call(&req)
     }
 

@@ -293,7 +293,7 @@ pub(crate) fn exec_on<T: serde::de::DeserializeOwned, C, E: Kinded + Clone>(
 pub(crate) struct Spawned<C, E: Kinded> {
     pub(crate) handle: Handle<C>,
     pub(crate) hub: Arc<Mutex<EventHub<E>>>,
-    pub(crate) token: Arc<Mutex<Option<Token>>>,
+    pub(crate) links: livechat_core::client::SessionLinks,
 }
 
 /// Start the driver thread for `session` (customer or agent).
@@ -314,7 +314,7 @@ where
     let organization_id = session.config().organization_id.clone();
     let driver = ClientCore::new(session, tokens, Instant::now());
     let hub = driver.hub();
-    let token = driver.current_token();
+    let links = driver.links();
     let (tx, rx) = channel();
     let poller = Poller::new().map(Arc::new);
     let waiting = Arc::new(AtomicUsize::new(0));
@@ -366,7 +366,7 @@ where
         .expect("spawn the livechat driver thread");
     let id = join.thread().id();
     let thread = DriverThread { join: Arc::new(Mutex::new(Some(join))), id, wakeups };
-    Spawned { handle: Handle { commands, closed, thread }, hub, token }
+    Spawned { handle: Handle { commands, closed, thread }, hub, links }
 }
 
 /// rustls needs a process-wide crypto provider before the first `wss://` handshake (its
