@@ -272,6 +272,11 @@ impl<E: Kinded + Clone> EventHub<E> {
         self.listeners.retain(|l| l.kind != Some(kind));
     }
 
+    /// Remove every callback (of every kind, `on_any` ones included); event streams stay.
+    pub fn off_all(&mut self) {
+        self.listeners.clear();
+    }
+
     /// Remove every callback and subscriber. Later ones are still taken.
     pub fn clear(&mut self) {
         self.listeners.clear();
@@ -434,6 +439,12 @@ pub trait Listen {
     fn off_kind(&self, kind: <Self::Event as Kinded>::Kind) {
         lock(self.hub()).off_kind(kind)
     }
+
+    /// Remove every callback of every kind (the Customer SDK's `off()` with no arguments).
+    /// Event streams taken with `events()` are not callbacks and keep running.
+    fn off_all(&self) {
+        lock(self.hub()).off_all()
+    }
 }
 
 /// Register under the lock, then run the backlog owed to the new callback outside it.
@@ -562,6 +573,30 @@ mod tests {
                 "connection_recovered"
             ]
         );
+    }
+
+    #[test]
+    fn off_all_removes_every_callback_but_not_the_streams() {
+        let seen = Arc::new(Mutex::new(0));
+        let mut hub: EventHub<Event> = EventHub::default();
+        for _ in 0..2 {
+            let s = seen.clone();
+            hub.on(EventKind::ConnectionUnstable, move |_| *s.lock().unwrap() += 1);
+        }
+        let s = seen.clone();
+        hub.on_any(move |_| *s.lock().unwrap() += 1);
+        let streamed = Arc::new(Mutex::new(0));
+        let st = streamed.clone();
+        hub.subscribe(move |_, _| {
+            *st.lock().unwrap() += 1;
+            Delivery::Delivered
+        });
+        hub.emit(&Event::ConnectionUnstable);
+        assert_eq!(*seen.lock().unwrap(), 3);
+        hub.off_all();
+        hub.emit(&Event::ConnectionUnstable);
+        assert_eq!(*seen.lock().unwrap(), 3, "no callback is left");
+        assert_eq!(*streamed.lock().unwrap(), 2, "the stream got both, before and after");
     }
 
     #[test]
