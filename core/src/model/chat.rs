@@ -22,6 +22,9 @@ pub struct Chat {
     /// `incoming_chat` after a transfer (the customer page documents it inside `chat`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transferred_from: Option<Transfer>,
+    /// Fields this version does not model (`is_followed`, …), kept as sent.
+    #[serde(flatten)]
+    pub extra: super::Extra,
 }
 
 impl Chat {
@@ -63,6 +66,9 @@ pub struct Thread {
     pub previous_thread_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_thread_id: Option<String>,
+    /// Fields this version does not model (`tags`, `summary`, `customer_visit`, …), kept as sent.
+    #[serde(flatten)]
+    pub extra: super::Extra,
 }
 
 /// A thread's place in the queue (`thread.queue`, `chat_transferred.queue`).

@@ -40,6 +40,14 @@ macro_rules! event_struct {
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub properties: Option<Properties>,
             $( $(#[$fmeta])* pub $field: $ty, )*
+            /// Fields this version does not model, kept as sent ([`super::Extra`]).
+            #[serde(flatten)]
+            pub extra: super::Extra,
+            /// The wire `type`, read past (it is the [`ChatEvent`] variant): named here so
+            /// the decode does not copy it into `extra` on every event only to drop it.
+            #[doc(hidden)]
+            #[serde(rename = "type", default, skip_serializing)]
+            pub __type: serde::de::IgnoredAny,
         }
     };
 }

@@ -37,6 +37,10 @@ pub struct Customer {
     /// Only in the login response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statistics: Option<Statistics>,
+    /// Fields this version does not model (the agent view's `visit`, `created_at`, …),
+    /// kept as sent.
+    #[serde(flatten, deserialize_with = "super::extra_without_type")]
+    pub extra: super::Extra,
 }
 
 impl Customer {
@@ -92,6 +96,9 @@ pub struct Agent {
     /// `chatbot` or `ai_agent`, bots only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bot_type: Option<String>,
+    /// Fields this version does not model (`email`, `visibility`, …), kept as sent.
+    #[serde(flatten, deserialize_with = "super::extra_without_type")]
+    pub extra: super::Extra,
 }
 
 impl Agent {
