@@ -150,6 +150,18 @@ pub enum SortOrder {
     Desc,
 }
 
+/// Fields of a typed structure this version does not model, kept as the service sent them
+/// so a decode and a re-encode loses nothing (a relay, a store of chats). The wire `type`
+/// tag is not kept here: it is the structure itself.
+pub type Extra = serde_json::Map<String, Value>;
+
+/// `#[serde(flatten)]` catch-all that drops the `type` tag (kept by the enum around it).
+pub(crate) fn extra_without_type<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Extra, D::Error> {
+    let mut m = <Extra as serde::Deserialize>::deserialize(d)?;
+    m.remove("type");
+    Ok(m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,16 +186,4 @@ mod tests {
         assert_eq!(r, Recipients::All);
         assert_eq!(Recipients::from("supervisors").as_str(), "supervisors");
     }
-}
-
-/// Fields of a typed structure this version does not model, kept as the service sent them
-/// so a decode and a re-encode loses nothing (a relay, a store of chats). The wire `type`
-/// tag is not kept here: it is the structure itself.
-pub type Extra = serde_json::Map<String, Value>;
-
-/// `#[serde(flatten)]` catch-all that drops the `type` tag (kept by the enum around it).
-pub(crate) fn extra_without_type<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Extra, D::Error> {
-    let mut m = <Extra as serde::Deserialize>::deserialize(d)?;
-    m.remove("type");
-    Ok(m)
 }
