@@ -35,6 +35,8 @@ mod endings;
 pub use endings::*;
 mod recovery;
 pub use recovery::*;
+mod customer_surface;
+pub use customer_surface::*;
 mod hostile;
 pub mod servers;
 
@@ -319,6 +321,8 @@ macro_rules! scenarios {
             a_server_that_stops_reading_cannot_freeze_the_client,
             a_server_close_frame_is_answered_and_the_session_reconnects,
             agent_messages_sent_during_a_drop_arrive_once_in_order,
+            the_rest_of_the_customer_surface,
+            every_disconnect_reason_gets_its_documented_reaction,
         );
     };
     (@tests $t:ty; $($name:ident,)*) => {

@@ -18,6 +18,7 @@ mod agent;
 mod agent_actions;
 pub mod cli;
 mod conn;
+mod control_pushes;
 mod customer;
 mod events;
 mod evict;
@@ -267,7 +268,7 @@ pub struct Control {
 }
 
 impl Control {
-    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
         let mut st = self.shared.lock();
         let r = f(&mut st);
         st.flush();
