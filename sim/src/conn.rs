@@ -1,8 +1,7 @@
 //! One WebSocket connection (customer or agent, raw or SockJS): frame dispatch, timers, faults.
 
 use crate::Shared;
-use crate::customer::Ctx;
-use crate::state::{ConnEntry, Out, Role, Side};
+use crate::state::{ConnEntry, Ctx, Out, Role, Side};
 use crate::util::{ApiError, parse_version};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use serde_json::{Value, json};

@@ -7,18 +7,7 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
 
-/// Request context handed to handlers.
-pub struct Ctx {
-    pub conn: u64,
-    pub request_id: Option<Value>,
-    pub user: String,
-}
-
-impl Ctx {
-    pub fn req(&self) -> Option<(u64, &Value)> {
-        self.request_id.as_ref().map(|r| (self.conn, r))
-    }
-}
+pub use crate::state::Ctx;
 
 pub fn encode_page(v: &Value) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())

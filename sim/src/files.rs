@@ -144,7 +144,7 @@ pub async fn upload(
     Query(q): Query<HashMap<String, String>>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    if crate::http::version_of(&ver, &[(3, 5), (3, 6)]).is_none_or(|(_, ok)| !ok) {
+    if crate::util::version_of(&ver, &[(3, 5), (3, 6)]).is_none_or(|(_, ok)| !ok) {
         return api_error(
             StatusCode::BAD_REQUEST,
             "unsupported_version",

@@ -5,7 +5,7 @@
 
 use crate::conn::{self, ConnParams, Framing};
 use crate::state::Side;
-use crate::util::parse_version;
+use crate::util::version_of;
 use crate::{Control, Shared, faults, files};
 use axum::Router;
 use axum::body::Bytes;
@@ -75,13 +75,6 @@ fn err(status: StatusCode, body: Value) -> Response {
 
 fn api_error(status: StatusCode, kind: &str, message: &str) -> Response {
     err(status, json!({"error": {"type": kind, "message": message}}))
-}
-
-/// `(version string like "3.6", supported)`; `None` = not a version path at all.
-pub(crate) fn version_of(ver: &str, supported: &[(u32, u32)]) -> Option<(String, bool)> {
-    let v = ver.strip_prefix('v')?;
-    let parsed = parse_version(v)?;
-    Some((v.to_string(), supported.contains(&parsed)))
 }
 
 async fn customer_ws(

@@ -21,6 +21,20 @@ pub enum Out {
     CloseHandshake(u16, String),
 }
 
+/// Request context handed to the action handlers (`customer.rs`, `agent.rs`): which
+/// connection, its `request_id`, who it is logged in as.
+pub struct Ctx {
+    pub conn: u64,
+    pub request_id: Option<Value>,
+    pub user: String,
+}
+
+impl Ctx {
+    pub fn req(&self) -> Option<(u64, &Value)> {
+        self.request_id.as_ref().map(|r| (self.conn, r))
+    }
+}
+
 /// Pushes that API 3.6 added (absent from 3.5's push list).
 pub const PUSHES_NEW_IN_3_6: &[&str] =
     &["incoming_thinking_indicator", "incoming_event_preview", "event_deleted", "thread_summary_set"];

@@ -308,6 +308,14 @@ pub fn parse_version(s: &str) -> Option<(u32, u32)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
+/// A URL path's version segment (`v3.6`): `(version string like "3.6", supported)`;
+/// `None` = not a version path at all.
+pub(crate) fn version_of(ver: &str, supported: &[(u32, u32)]) -> Option<(String, bool)> {
+    let v = ver.strip_prefix('v')?;
+    let parsed = parse_version(v)?;
+    Some((v.to_string(), supported.contains(&parsed)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
