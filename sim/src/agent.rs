@@ -1,6 +1,6 @@
 //! Agent Chat API actions (the subset a real agent client needs to chat with customers).
 
-use crate::customer::{Ctx, apply_props, page_ids, page_window, read_paging};
+use crate::customer::{Ctx, page_ids, page_window, read_paging};
 use crate::events::validate_event;
 use crate::state::{Role, State, Viewer};
 use crate::util::*;
@@ -237,41 +237,6 @@ impl State {
                 );
                 Ok(json!({}))
             }
-            "update_thread_properties" | "update_chat_properties" => {
-                let chat_id = if action == "update_chat_properties" {
-                    req_str(p, "id", "id")?
-                } else {
-                    req_str(p, "chat_id", "chat_id")?
-                }
-                .to_string();
-                let props = p
-                    .get("properties")
-                    .filter(|v| !v.is_null())
-                    .ok_or_else(|| ApiError::missing("properties"))?
-                    .clone();
-                check_properties(&props, "properties")?;
-                let chat = self.chats.get_mut(&chat_id).ok_or_else(|| ApiError::not_found("Chat"))?;
-                if action == "update_chat_properties" {
-                    apply_props(&mut chat.properties, &props, false);
-                    self.push_chat(
-                        &chat_id,
-                        "chat_properties_updated",
-                        json!({"chat_id": chat_id, "properties": props}),
-                        None,
-                    );
-                } else {
-                    let tid = req_str(p, "thread_id", "thread_id")?.to_string();
-                    let ti = chat.thread_idx(&tid).ok_or_else(|| ApiError::not_found("Thread"))?;
-                    apply_props(&mut chat.threads[ti].properties, &props, false);
-                    self.push_chat(
-                        &chat_id,
-                        "thread_properties_updated",
-                        json!({"chat_id": chat_id, "thread_id": tid, "properties": props}),
-                        None,
-                    );
-                }
-                Ok(json!({}))
-            }
             "get_customer" => {
                 let id = req_str(p, "id", "id")?;
                 let c = self.customers.get(id).ok_or_else(|| ApiError::not_found("Customer"))?;
@@ -287,9 +252,12 @@ impl State {
             }
             "logout" => Ok(json!({})),
             "update_session" => self.agent_update_session(&me, p),
-            _ => self.agent_more_action(ctx, action, p).unwrap_or_else(|| {
-                Err(ApiError::validation("action", &format!("`{action}` is not a known action")))
-            }),
+            _ => self
+                .agent_more_action(ctx, action, p)
+                .or_else(|| self.shared_action(crate::shared_actions::Who::Agent(&me), action, p))
+                .unwrap_or_else(|| {
+                    Err(ApiError::validation("action", &format!("`{action}` is not a known action")))
+                }),
         }
     }
 

@@ -29,6 +29,9 @@ impl State {
             "ban_customer" => self.ban_customer(p),
             "multicast" => self.multicast(&me, p),
             "list_agents_for_transfer" => self.list_agents_for_transfer(p),
+            "add_user_to_chat" => self.add_user_to_chat(&me, p),
+            "remove_user_from_chat" => self.remove_user_from_chat(&me, p),
+            "request_thread_summary" => self.request_thread_summary(&me, p),
             "set_away_status" => opt_bool(p, "away", "away")
                 .and_then(|a| a.ok_or_else(|| ApiError::missing("away")))
                 .map(|_| json!({})),
@@ -321,5 +324,94 @@ impl State {
             .collect();
         list.sort();
         Ok(Value::Array(list.into_iter().map(|(n, id)| json!({"agent_id": id, "active_chats": n})).collect()))
+    }
+
+    /// An agent joins (or the chat's own customer is re-added): `user_added_to_chat`.
+    fn add_user_to_chat(&mut self, me: &str, p: &Value) -> ApiResult<Value> {
+        let chat_id = req_str(p, "chat_id", "chat_id")?.to_string();
+        let user_id = req_str(p, "user_id", "user_id")?.to_string();
+        let user_type = req_str(p, "user_type", "user_type")?.to_string();
+        let visibility = req_str(p, "visibility", "visibility")?.to_string();
+        if visibility != "all" && visibility != "agents" {
+            return Err(ApiError::validation("visibility", "must be `all` or `agents`"));
+        }
+        let chat = self.chats.get(&chat_id).ok_or_else(|| ApiError::not_found("Chat"))?;
+        if !chat.active() {
+            return Err(ApiError::of("chat_inactive"));
+        }
+        let user = match user_type.as_str() {
+            "agent" => {
+                let a = self.agents.get(&user_id).ok_or_else(|| ApiError::not_found("Agent"))?;
+                let mut u = self.agent_json(a);
+                u["visibility"] = json!(visibility);
+                u
+            }
+            "customer" => {
+                if visibility != "all" {
+                    return Err(ApiError::validation("visibility", "a customer is added with `all`"));
+                }
+                if chat.customer_id != user_id {
+                    return Err(ApiError::validation("user_id", "a chat has one customer"));
+                }
+                let c = self.customers.get(&user_id).ok_or_else(|| ApiError::not_found("Customer"))?;
+                self.customer_json(c, false)
+            }
+            _ => return Err(ApiError::validation("user_type", "must be `agent` or `customer`")),
+        };
+        let thread_id = chat.threads.last().map(|t| t.id.clone()).unwrap_or_default();
+        if let Some(c) = self.chats.get_mut(&chat_id)
+            && user_type == "agent"
+            && !c.agent_ids.contains(&user_id)
+        {
+            c.agent_ids.push(user_id.clone());
+            if let Some(t) = c.threads.last_mut() {
+                t.user_ids.push(user_id.clone());
+            }
+        }
+        let payload = json!({"chat_id": chat_id, "thread_id": thread_id, "user": user, "reason": "manual", "requester_id": me});
+        self.push_chat(&chat_id, "user_added_to_chat", payload, None);
+        Ok(json!({}))
+    }
+
+    /// An agent leaves (customers cannot be removed): `user_removed_from_chat`.
+    fn remove_user_from_chat(&mut self, me: &str, p: &Value) -> ApiResult<Value> {
+        let chat_id = req_str(p, "chat_id", "chat_id")?.to_string();
+        let user_id = req_str(p, "user_id", "user_id")?.to_string();
+        if req_str(p, "user_type", "user_type")? != "agent" {
+            return Err(ApiError::validation("user_type", "only agents can be removed"));
+        }
+        let chat = self.chats.get(&chat_id).ok_or_else(|| ApiError::not_found("Chat"))?;
+        if !chat.agent_ids.contains(&user_id) {
+            return Err(ApiError::not_found("User"));
+        }
+        let thread_id = chat.threads.last().map(|t| t.id.clone()).unwrap_or_default();
+        let payload = json!({"chat_id": chat_id, "thread_id": thread_id, "user_id": user_id, "reason": "manual", "requester_id": me});
+        // Pushed while the agent is still a user, so it hears of it too.
+        self.push_chat(&chat_id, "user_removed_from_chat", payload, None);
+        if let Some(c) = self.chats.get_mut(&chat_id) {
+            c.agent_ids.retain(|a| *a != user_id);
+        }
+        if let Some(a) = self.agents.get_mut(&user_id) {
+            a.chats.remove(&chat_id);
+        }
+        Ok(json!({}))
+    }
+
+    /// The summary comes as `thread_summary_set` to the requester.
+    fn request_thread_summary(&mut self, me: &str, p: &Value) -> ApiResult<Value> {
+        let chat_id = req_str(p, "chat_id", "chat_id")?.to_string();
+        let thread_id = req_str(p, "thread_id", "thread_id")?.to_string();
+        let chat = self.chats.get(&chat_id).ok_or_else(|| ApiError::not_found("Chat"))?;
+        let idx = chat.thread_idx(&thread_id).ok_or_else(|| ApiError::not_found("Thread"))?;
+        let n = chat.threads[idx].events.len();
+        let now = self.clock.now();
+        let summary = json!({"status": "ok", "text": format!("{n} events"), "updated_at": now});
+        self.push_agent(
+            me,
+            "thread_summary_set",
+            json!({"chat_id": chat_id, "thread_id": thread_id, "summary": summary}),
+            None,
+        );
+        Ok(json!({}))
     }
 }

@@ -28,6 +28,7 @@ mod hardening;
 mod http;
 mod lifetimes;
 mod serve;
+mod shared_actions;
 mod state;
 mod thread;
 mod util;

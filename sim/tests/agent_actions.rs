@@ -101,3 +101,49 @@ async fn an_agent_follows_multicasts_and_manages_customers() {
     let err: Value = a.err("ban_customer", json!({"id": cid, "ban": {}})).await;
     assert_eq!(err["type"], "validation", "{err}");
 }
+
+#[tokio::test]
+async fn an_agent_adds_and_removes_users_sets_properties_and_asks_for_a_summary() {
+    let sim = sim().await;
+    let (mut c, _) = Client::login(&sim, ORG).await;
+    let (chat_id, thread_id) = start_chat(&mut c, "hello").await;
+    let mut a = agent(&sim).await;
+
+    a.ok(
+        "add_user_to_chat",
+        json!({"chat_id": chat_id, "user_id": DEFAULT_AGENT_ID, "user_type": "agent", "visibility": "all"}),
+    )
+    .await;
+    let added = c.push("user_added_to_chat").await;
+    assert_eq!(added["payload"]["user"]["id"], DEFAULT_AGENT_ID);
+    let err = a
+        .err("add_user_to_chat", json!({"chat_id": chat_id, "user_id": "someone-else", "user_type": "customer", "visibility": "all"}))
+        .await;
+    assert_eq!(err["type"], "validation", "{err}");
+
+    // Properties through the agent API, the same pushes as the customer's.
+    let event_id = a.ok("get_chat", json!({"chat_id": chat_id})).await["thread"]["events"][0]["id"].clone();
+    a.ok(
+        "update_event_properties",
+        json!({"chat_id": chat_id, "thread_id": thread_id, "event_id": event_id,
+        "properties": {"ns": {"flag": true}}}),
+    )
+    .await;
+    assert_eq!(c.push("event_properties_updated").await["payload"]["properties"]["ns"]["flag"], true);
+    a.ok("delete_chat_properties", json!({"id": chat_id, "properties": {"ns": ["missing"]}})).await;
+    c.push("chat_properties_deleted").await;
+
+    a.ok("request_thread_summary", json!({"chat_id": chat_id, "thread_id": thread_id})).await;
+    assert_eq!(a.push("thread_summary_set").await["payload"]["summary"]["status"], "ok");
+
+    a.ok(
+        "remove_user_from_chat",
+        json!({"chat_id": chat_id, "user_id": DEFAULT_AGENT_ID, "user_type": "agent"}),
+    )
+    .await;
+    assert_eq!(c.push("user_removed_from_chat").await["payload"]["user_id"], DEFAULT_AGENT_ID);
+    let err = a
+        .err("remove_user_from_chat", json!({"chat_id": chat_id, "user_id": "cu", "user_type": "customer"}))
+        .await;
+    assert_eq!(err["type"], "validation", "{err}");
+}
