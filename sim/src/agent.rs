@@ -86,16 +86,7 @@ impl State {
                 // chats of any), so that is every chat.
                 let mut chats: Vec<_> =
                     self.chats.values().filter(|c| active_filter.is_none_or(|a| c.active() == a)).collect();
-                chats.sort_by(|a, b| {
-                    let ka = a.threads.last().map(|t| t.created_at.as_str()).unwrap_or("");
-                    let kb = b.threads.last().map(|t| t.created_at.as_str()).unwrap_or("");
-                    ka.cmp(kb).then(a.id.cmp(&b.id))
-                });
-                if pg.desc {
-                    chats.reverse();
-                }
-                let sizes = vec![1; chats.len()];
-                let (s, e) = page_window(&pg, &sizes);
+                let (s, e) = crate::customer::page_of_chats(&mut chats, &pg);
                 let list: Vec<Value> =
                     chats[s..e].iter().map(|c| self.chat_summary(c, Viewer::Agent)).collect();
                 let mut out = json!({"chats_summary": list, "found_chats": chats.len()});

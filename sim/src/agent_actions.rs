@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::customer::{Ctx, page_ids, page_window, read_paging};
+use crate::customer::{Ctx, page_ids, read_paging};
 use crate::events::validate_event;
 use crate::state::{Chat, Role, State, Viewer};
 use crate::util::*;
@@ -173,16 +173,7 @@ impl State {
         let pg = read_paging(p, 10, 100, true, "agent_archives")?;
         let mut chats: Vec<&Chat> =
             self.chats.values().filter(|c| !c.threads.is_empty() && !c.active()).collect();
-        chats.sort_by(|a, b| {
-            let ka = a.threads.last().map(|t| t.created_at.as_str()).unwrap_or("");
-            let kb = b.threads.last().map(|t| t.created_at.as_str()).unwrap_or("");
-            ka.cmp(kb).then(a.id.cmp(&b.id))
-        });
-        if pg.desc {
-            chats.reverse();
-        }
-        let sizes = vec![1; chats.len()];
-        let (s, e) = page_window(&pg, &sizes);
+        let (s, e) = crate::customer::page_of_chats(&mut chats, &pg);
         let list: Vec<Value> = chats[s..e]
             .iter()
             .map(|c| self.chat_json(c, c.threads.len().checked_sub(1), Viewer::Agent))

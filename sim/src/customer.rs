@@ -103,6 +103,20 @@ pub fn page_window(pg: &Paging, sizes: &[usize]) -> (usize, usize) {
     (start, end)
 }
 
+/// Sort chats by their latest thread (oldest first, `desc` reversed) and return the page's
+/// window, for the agent's `list_chats` and `list_archives`.
+pub fn page_of_chats(chats: &mut [&Chat], pg: &Paging) -> (usize, usize) {
+    chats.sort_by(|a, b| {
+        let ka = a.threads.last().map(|t| t.created_at.as_str()).unwrap_or("");
+        let kb = b.threads.last().map(|t| t.created_at.as_str()).unwrap_or("");
+        ka.cmp(kb).then(a.id.cmp(&b.id))
+    });
+    if pg.desc {
+        chats.reverse();
+    }
+    page_window(pg, &vec![1; chats.len()])
+}
+
 pub fn page_ids(pg: &Paging, scope: &str, start: usize, end: usize, total: usize, out: &mut Value) {
     let mk = |o: usize| {
         encode_page(&json!({"scope": scope, "o": o, "d": pg.desc, "l": pg.limit, "m": pg.min_events}))
