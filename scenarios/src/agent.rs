@@ -486,6 +486,10 @@ macro_rules! agent_scenarios {
             agent_disconnected_with_a_pause_reason_waits_for_connect,
         );
         #[test]
+        fn a_queued_chat_is_assigned_and_the_customer_sees_each_step() {
+            $crate::agent_actions::a_queued_chat_is_assigned_and_the_customer_sees_each_step::<$t>();
+        }
+        #[test]
         fn agent_actions_archives_tags_customers_and_multicast() {
             $crate::agent_actions::agent_actions_archives_tags_customers_and_multicast::<$t>();
         }

@@ -94,3 +94,32 @@ pub fn agent_actions_archives_tags_customers_and_multicast<T: AgentTransport>() 
         matches!(e, Event::Disconnected(d) if d.reason == DisconnectReason::CustomerBanned && !d.will_reconnect)
     });
 }
+
+/// A chat waits in the queue while no agent accepts (`queue_position_updated`), is assigned
+/// when one starts accepting (`user_added_to_chat`), and loses the agent when it is removed
+/// (`user_removed_from_chat`): the customer sees each, on every transport.
+pub fn a_queued_chat_is_assigned_and_the_customer_sees_each_step<T: AgentTransport>() {
+    use livechat_core::agent::actions::{RemoveUserFromChat, RoutingStatus};
+    let env = Env::with("agent-queue", SimConfig { bot: false, ..SimConfig::default() });
+    let (agent, _events) = start_agent::<T>(&env, AgentCredentials::bearer(DEFAULT_AGENT_TOKEN));
+    T::wait_agent(agent.set_routing_status(RoutingStatus::NotAcceptingChats)).expect("not accepting");
+    let (customer, mut customer_events) = env.customer::<T>();
+    let chat = T::wait(customer.start_chat(Default::default())).expect("start_chat");
+    customer_events.wait_for("queue_position_updated", |e| matches!(e, Event::QueuePositionUpdated(_)));
+    T::wait_agent(agent.set_routing_status(RoutingStatus::AcceptingChats)).expect("accepting");
+    customer_events.wait_for(
+        "user_added_to_chat (the agent)",
+        |e| matches!(e, Event::UserAddedToChat(u) if u.user.id() == DEFAULT_AGENT_ID),
+    );
+    let remove = RemoveUserFromChat {
+        chat_id: chat.chat_id.clone(),
+        user_id: DEFAULT_AGENT_ID.into(),
+        user_type: "agent".into(),
+        ignore_requester_presence: None,
+    };
+    T::wait_agent(agent.remove_user_from_chat(remove)).expect("remove_user_from_chat");
+    customer_events.wait_for(
+        "user_removed_from_chat",
+        |e| matches!(e, Event::UserRemovedFromChat(u) if u.user_id == DEFAULT_AGENT_ID),
+    );
+}

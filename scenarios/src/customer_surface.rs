@@ -187,3 +187,23 @@ pub fn every_disconnect_reason_gets_its_documented_reaction<T: Transport>() {
         let _ = T::wait(client.destroy());
     }
 }
+
+/// Silence past `unstable_after` gives `connection_unstable`; the next frame heard gives
+/// `connection_recovered`, on the same socket.
+pub fn connection_quality_events_follow_silence_and_traffic<T: Transport>() {
+    let env = Env::new("quality");
+    let (client, mut events) = env.customer_with::<T>(|c| {
+        c.connection.keepalive.ping_interval = Duration::from_secs(20);
+        c.connection.keepalive.ping_timeout = Duration::from_secs(20);
+        c.connection.keepalive.unstable_after = Duration::from_millis(300);
+        c.connection.keepalive.dead_after = Duration::from_secs(20);
+    });
+    events.wait_for("connection_unstable after silence", |e| matches!(e, Event::ConnectionUnstable));
+    T::wait(client.get_customer()).expect("a call on the quiet socket");
+    events.wait_for("connection_recovered", |e| matches!(e, Event::ConnectionRecovered));
+    assert!(
+        !events.seen.iter().any(|e| matches!(e, Event::Disconnected(_))),
+        "the same socket: {:?}",
+        kinds_seen(&events)
+    );
+}

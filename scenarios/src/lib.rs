@@ -323,6 +323,7 @@ macro_rules! scenarios {
             agent_messages_sent_during_a_drop_arrive_once_in_order,
             the_rest_of_the_customer_surface,
             every_disconnect_reason_gets_its_documented_reaction,
+            connection_quality_events_follow_silence_and_traffic,
         );
     };
     (@tests $t:ty; $($name:ident,)*) => {
