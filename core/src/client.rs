@@ -144,6 +144,10 @@ pub enum Op<C> {
     HistoryClose {
         history: HistoryId,
     },
+    /// Fetch a fresh token now (bypassing any cache), keep it for the next login (and for
+    /// uploads: `token()` returns it), and complete once it came; the Customer SDK's
+    /// `auth.getFreshToken()`. Handled by [`ClientCore`], which owns the token fetches.
+    FreshToken,
     /// A command only this side has.
     Side(C),
 }
@@ -225,6 +229,12 @@ impl<S: Side> Engine<S> {
                 self.history_close(history);
                 done
             }
+            // Only the client core fetches tokens (`ClientCore::submit` answers it first); an
+            // engine driven without one has no way to.
+            Op::FreshToken => Applied::Done(Err(Error::new(
+                ErrorCode::TokenFetchFailed,
+                "fresh tokens are fetched by the client core, not the bare engine",
+            ))),
             Op::Side(command) => return Err(command),
         })
     }
@@ -285,6 +295,8 @@ where
     token_http: Option<u64>,
     current_token: Arc<Mutex<Option<Token>>>,
     current_region: Arc<Mutex<Option<String>>>,
+    /// Callers of [`Op::FreshToken`] waiting for the fetch under way.
+    fresh_waiters: Vec<Waiter>,
     io: std::collections::VecDeque<IoAction>,
     /// Token fetches, and renewal ahead of expiry (`crate::refresh`).
     renewal: Renewal,
@@ -314,6 +326,7 @@ where
             token_http: None,
             current_token: Arc::new(Mutex::new(None)),
             current_region: Arc::new(Mutex::new(None)),
+            fresh_waiters: Vec::new(),
             io: Default::default(),
         };
         driver.pump(now);
@@ -356,6 +369,18 @@ where
 
     /// Carry out a caller's op; `done` is called exactly once.
     pub fn submit(&mut self, now: Instant, op: Op<CommandOf<S>>, done: Waiter) {
+        if let Op::FreshToken = op {
+            if self.is_destroyed() {
+                return done(Err(self.end_error()));
+            }
+            self.fresh_waiters.push(done);
+            // One fetch at a time: a fetch under way answers this waiter too (it may come
+            // from a cache if it was not asked fresh; the next call then fetches anew).
+            if !self.renewal.fetching {
+                self.start_fetch(now, true);
+            }
+            return self.pump(now);
+        }
         match self.session.apply(now, op) {
             Applied::Pending(id) => self.completions.wait(id, done),
             Applied::Done(result) => done(result),
@@ -417,6 +442,9 @@ where
     /// The transport is going away: every waiting caller gets `err`, and the event hub is
     /// closed (every stream ends, see [`EventHub::close`]).
     pub fn shutdown(&mut self, now: Instant, err: &Error) {
+        for done in std::mem::take(&mut self.fresh_waiters) {
+            done(Err(err.clone()));
+        }
         self.session.destroy(now);
         self.pump(now);
         self.completions.fail_all(err);
@@ -454,6 +482,10 @@ where
     /// A fetch finished: the session gets it if it waits for one, otherwise it is a renewal
     /// ahead of expiry, swapped in (agent) or kept for the next login (customer).
     fn fetched(&mut self, now: Instant, token: Result<Token, Error>) {
+        let answer = token.as_ref().map(|_| Value::Null).map_err(Clone::clone);
+        for done in std::mem::take(&mut self.fresh_waiters) {
+            done(answer.clone());
+        }
         // A token nobody asked for (a transport answering twice) goes to the session, as before.
         let background = self.renewal.fetching && !self.renewal.session_waiting;
         self.renewal.fetching = false;

@@ -323,6 +323,25 @@ pub fn token_refresh_on_access_token_expired<T: Transport>() {
     assert_eq!(again.id, customer.id);
     let chat = T::wait(client.start_chat(Default::default())).expect("start_chat after the refresh");
     T::wait(client.send_message(&chat.chat_id, "still here")).expect("send after the refresh");
+
+    // `auth.getFreshToken()`: a new token on demand, same customer, the session goes on.
+    let logins = control.stats().logins;
+    T::wait(client.refresh_token()).expect("refresh_token");
+    let fresh = T::token(&client).expect("the fresh token");
+    assert_ne!(fresh.access_token.expose(), after.access_token.expose(), "a new token, not the cached one");
+    assert_eq!(fresh.entity_id, customer.id);
+    assert_eq!(control.stats().logins, logins, "no new login was needed");
+    T::wait(client.send_message(&chat.chat_id, "after refresh_token")).expect("send after refresh_token");
+    // A failed fetch says why; the session keeps the token it has.
+    control.set_token_endpoint_down(true);
+    let err = T::wait(client.refresh_token()).expect_err("the token endpoint is down");
+    assert_ne!(err.code, ErrorCode::RequestTimeout, "fails with the fetch's cause: {err}");
+    assert_eq!(
+        T::token(&client).map(|t| t.access_token.expose().to_string()),
+        Some(fresh.access_token.expose().to_string())
+    );
+    control.set_token_endpoint_down(false);
+    T::wait(client.get_customer()).expect("the session goes on");
 }
 
 /// The headline: 200 numbered messages, a few in flight at a time, while the simulator

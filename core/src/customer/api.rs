@@ -116,6 +116,14 @@ pub trait CustomerApi: Exec<Command = CustomerCommand> + Listen<Event = Event> {
 
     /// `image_url` comes with a scheme: the service sends a scheme-less CDN address, which
     /// the Customer SDK prefixes with `https://` ([`GetUrlInfoResponse::image_url`]).
+    /// `auth.getFreshToken()`: fetch a new token now (the cookie grant or your identity
+    /// provider, asked for a fresh one), keep it for the next login and for uploads, and
+    /// resolve once it came; read it with the client's `token()`. A failed fetch resolves
+    /// with its error (`TOKEN_FETCH_FAILED`, …) and the session keeps the token it has.
+    fn refresh_token(&self) -> Self::Out<()> {
+        self.exec("refresh_token", Op::FreshToken)
+    }
+
     fn get_url_info(&self, url: &str) -> Self::Out<GetUrlInfoResponse> {
         self.call(&GetUrlInfo::new(url))
     }
