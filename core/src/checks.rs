@@ -40,6 +40,15 @@ pub(crate) fn at_most(payload: &Value, pointer: &str, max: usize) -> bool {
 }
 
 /// `list_threads` (both sides' shapes): `limit` ≤ 100, `min_events_count` 1..=100, not both.
+/// `session_fields`: at most 100 pairs (customer `update_customer` and
+/// `set_customer_session_fields`, agent `update_customer`).
+pub(crate) fn session_fields(action: &str, payload: &Value) -> Result<(), Error> {
+    if !at_most(payload, "/session_fields", 100) {
+        return Err(Error::invalid(format!("{action}: at most 100 session fields")));
+    }
+    Ok(())
+}
+
 pub(crate) fn list_threads(payload: &Value) -> Result<(), Error> {
     let number = |key| payload.get(key).and_then(Value::as_u64);
     if number("limit").is_some_and(|l| l > 100) {

@@ -274,7 +274,6 @@ pub enum IoAction {
     },
 }
 
-/// The runtime-agnostic half of a client.
 /// The token and region a [`ClientCore`] keeps up to date for its client handles
 /// ([`crate::handle::CustomerState::with_links`]).
 #[derive(Clone, Default)]
@@ -283,6 +282,7 @@ pub struct SessionLinks {
     pub region: Arc<Mutex<Option<String>>>,
 }
 
+/// The runtime-agnostic half of a client.
 pub struct ClientCore<S: Side>
 where
     S::Event: Kinded,

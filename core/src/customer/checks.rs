@@ -3,7 +3,6 @@
 
 use serde_json::Value;
 
-use crate::checks::at_most;
 use crate::error::Error;
 
 /// `list_chats`: at most 25 a page.
@@ -14,17 +13,10 @@ pub(super) fn list_chats(payload: &Value) -> Result<(), Error> {
     }
 }
 
-fn session_fields(action: &str, payload: &Value) -> Result<(), Error> {
-    if !at_most(payload, "/session_fields", 100) {
-        return Err(Error::invalid(format!("{action}: at most 100 session fields")));
-    }
-    Ok(())
-}
-
 pub(super) fn update_customer(payload: &Value) -> Result<(), Error> {
-    session_fields("update_customer", payload)
+    crate::checks::session_fields("update_customer", payload)
 }
 
 pub(super) fn set_customer_session_fields(payload: &Value) -> Result<(), Error> {
-    session_fields("set_customer_session_fields", payload)
+    crate::checks::session_fields("set_customer_session_fields", payload)
 }

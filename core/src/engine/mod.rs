@@ -349,15 +349,11 @@ impl<S: Side> Engine<S> {
     fn with_side_events<R>(&mut self, f: impl FnOnce(&mut S, &mut Vec<S::Event>) -> R) -> R {
         let mut out = std::mem::take(&mut self.scratch);
         let r = f(&mut self.side, &mut out);
-        // Taken again below: `deliver` may replay (and so use the scratch) itself.
-        let mut events = std::mem::take(&mut out);
-        self.scratch = out;
-        for e in events.drain(..) {
+        // `deliver` may replay through here again; it then finds an empty scratch.
+        for e in out.drain(..) {
             self.deliver(e);
         }
-        if self.scratch.capacity() < events.capacity() {
-            self.scratch = events;
-        }
+        self.scratch = out;
         r
     }
 

@@ -82,13 +82,13 @@ impl<S: Side> Engine<S> {
     /// Emit one event: chat-timeline events pass the marks first (dropped when delivered
     /// before, held while their chat is checked); found by the recovery, they are marked.
     pub(super) fn deliver(&mut self, mut event: S::Event) {
-        let verdict = match S::timeline(&event) {
-            Some(t) => self.delivered.admit(t, !self.recovery.replaying),
-            None => Verdict::Deliver,
+        let (verdict, on_timeline) = match S::timeline(&event) {
+            Some(t) => (self.delivered.admit(t, !self.recovery.replaying), true),
+            None => (Verdict::Deliver, false),
         };
         match verdict {
             Verdict::Deliver => {
-                if self.recovery.replaying && S::timeline(&event).is_some() {
+                if self.recovery.replaying && on_timeline {
                     S::mark_recovered(&mut event);
                     if let Some(s) = self.recovery.stats.as_mut() {
                         s.events_recovered += 1;

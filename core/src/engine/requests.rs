@@ -284,7 +284,6 @@ impl<S: Side> Engine<S> {
                     }
                 }
             }
-            Origin::Recover(step) => self.recovery_failed(step, &err),
             _ => self.fail_origin_quiet(id, p, err),
         }
     }
