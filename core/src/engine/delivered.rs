@@ -49,7 +49,10 @@ fn id_hash(id: &str) -> u64 {
 
 impl ChatMark {
     fn has(&self, id: &str) -> bool {
-        let h = id_hash(id);
+        self.has_hash(id_hash(id))
+    }
+
+    fn has_hash(&self, h: u64) -> bool {
         self.recent[..usize::from(self.recent_len)].contains(&h)
     }
 
@@ -59,10 +62,11 @@ impl ChatMark {
             self.chat_seen = false;
             self.active = true;
         }
-        if self.has(id) {
+        let h = id_hash(id);
+        if self.has_hash(h) {
             return;
         }
-        self.recent[usize::from(self.recent_next)] = id_hash(id);
+        self.recent[usize::from(self.recent_next)] = h;
         self.recent_next = ((usize::from(self.recent_next) + 1) % RECENT_IDS) as u8;
         self.recent_len = (usize::from(self.recent_len) + 1).min(RECENT_IDS) as u8;
         // The mark only moves forward: an older event found late does not pull it back.
